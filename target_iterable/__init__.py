@@ -1,0 +1,1 @@
+"""target-iterable: a Singer target that loads warehouse data into Iterable."""

@@ -1,0 +1,227 @@
+"""The one HTTP client for Iterable's API.
+
+It owns the base URL, the ``Api-Key`` header, timeouts, retries and the
+translation of Iterable's error envelope into typed exceptions. Sinks call
+domain methods (``bulk_update_users``…) and never see HTTP details. The key
+lives only in the session headers: no message, log line or exception built
+here contains it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import backoff
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from target_iterable.errors import AuthenticationError, IterableApiError, RetriesExhaustedError
+from target_iterable.retry import RetryPolicy, parse_retry_after
+
+logger = logging.getLogger("target-iterable.client")
+
+USER_AGENT = "target-iterable (Meltano Singer SDK)"
+
+
+@dataclass
+class ApiResponse:
+    """A final (non-retryable) answer from Iterable."""
+
+    status: int
+    body: dict[str, Any]
+    attempts: int = 1
+    throttled: int = 0
+
+    @property
+    def code(self) -> str | None:
+        code = self.body.get("code")
+        return code if isinstance(code, str) else None
+
+    @property
+    def msg(self) -> str:
+        return str(self.body.get("msg") or "")
+
+
+@dataclass
+class _Attempts:
+    """Counts attempts and 429s of one logical request across its retries."""
+
+    attempts: int = 0
+    throttled: int = 0
+
+
+class _RetryableFailure(Exception):
+    """One attempt failed in a way worth retrying (429, 5xx, network)."""
+
+    def __init__(self, description: str, response: ApiResponse | None, retry_after: float | None):
+        super().__init__(description)
+        self.description = description
+        self.response = response
+        self.retry_after = retry_after
+
+
+@dataclass
+class ClientSettings:
+    """Everything the client needs, resolved from the target's settings."""
+
+    api_key: str
+    base_url: str
+    region: str
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    pool_size: int = 16
+
+
+def _decode_body(response: requests.Response) -> dict[str, Any]:
+    """Parse Iterable's JSON envelope; tolerate empty or non-JSON bodies (proxies, 202s)."""
+    if not response.content:
+        return {}
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return {"msg": response.text[:300].strip()}
+    return body if isinstance(body, dict) else {"value": body}
+
+
+class IterableClient:
+    """Thread-safe: one session shared by every sink, pooled connections."""
+
+    def __init__(self, settings: ClientSettings, session: requests.Session | None = None) -> None:
+        self.settings = settings
+        self._session = session or requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=settings.pool_size, max_retries=0)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers.update(
+            {
+                "Api-Key": settings.api_key,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            }
+        )
+
+    # Domain methods -----------------------------------------------------------------
+
+    def bulk_update_users(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/users/bulkUpdate", body=body)
+
+    def track_events(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/events/trackBulk", body=body)
+
+    def upsert_catalog_items(self, catalog: str, body: bytes) -> ApiResponse:
+        return self.request("POST", f"/api/catalogs/{quote(catalog)}/items", body=body)
+
+    def create_catalog(self, catalog: str) -> ApiResponse:
+        return self.request("POST", f"/api/catalogs/{quote(catalog)}")
+
+    def get_catalog_field_mappings(self, catalog: str) -> ApiResponse:
+        """GET the catalog's field mappings; Iterable answers 404 when it does not exist."""
+        return self.request("GET", f"/api/catalogs/{quote(catalog)}/fieldMappings")
+
+    # Transport ----------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        """Send one request, retrying per the policy; return the final 2xx/4xx answer.
+
+        Raises AuthenticationError on 401/403 (never retried) and
+        RetriesExhaustedError when retryable failures outlast the attempt budget.
+        Other 4xx answers are returned for the caller to interpret per record.
+        """
+        endpoint = f"{method} {path}"
+        counts = _Attempts()
+        policy = self.settings.retry
+
+        def log_retry(details: Any) -> None:
+            failure: _RetryableFailure = details["exception"]
+            logger.warning(
+                "%s: %s; retry %d/%d in %.1fs",
+                endpoint,
+                failure.description,
+                details["tries"],
+                policy.max_attempts - 1,
+                details["wait"],
+            )
+
+        send = backoff.on_exception(
+            policy.wait_times,
+            _RetryableFailure,
+            max_tries=policy.max_attempts,
+            jitter=None,
+            on_backoff=log_retry,
+        )(self._attempt)
+        try:
+            response = send(method, path, body, params, counts)
+        except _RetryableFailure as exc:
+            last = exc.response
+            raise RetriesExhaustedError(
+                endpoint,
+                last.status if last else None,
+                last.code if last else None,
+                f"{exc.description}, still failing after {counts.attempts} attempts",
+            ) from None
+        response.attempts = counts.attempts
+        response.throttled = counts.throttled
+        return response
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        params: Mapping[str, str] | None,
+        counts: _Attempts,
+    ) -> ApiResponse:
+        counts.attempts += 1
+        endpoint = f"{method} {path}"
+        try:
+            raw = self._session.request(
+                method,
+                self.settings.base_url + path,
+                data=body,
+                params=params,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _RetryableFailure(f"network error ({type(exc).__name__})", None, None) from None
+        response = ApiResponse(raw.status_code, _decode_body(raw))
+        if raw.status_code in (401, 403):
+            raise AuthenticationError(
+                endpoint,
+                raw.status_code,
+                response.code,
+                f"Iterable refused the API key for region '{self.settings.region}' "
+                f"({self.settings.base_url}); check api_key and region: a key works only "
+                f"in its own data centre",
+            )
+        if self.settings.retry.is_retryable_status(raw.status_code):
+            if raw.status_code == 429:
+                counts.throttled += 1
+            code = f" {response.code}" if response.code else ""
+            raise _RetryableFailure(
+                f"HTTP {raw.status_code}{code}",
+                response,
+                parse_retry_after(raw.headers.get("Retry-After")),
+            )
+        return response
+
+
+def raise_for_request_error(endpoint: str, response: ApiResponse) -> None:
+    """Turn a non-2xx answer into an IterableApiError (callers that cannot split)."""
+    if response.status >= 300:
+        raise IterableApiError(
+            endpoint, response.status, response.code, response.msg, response.body.get("params")
+        )

@@ -1,0 +1,48 @@
+"""Exceptions the target raises, each carrying a message a user can act on.
+
+The API key is never part of any message: the client builds messages from the
+endpoint path and Iterable's ``code``/``msg`` only.
+"""
+
+from __future__ import annotations
+
+
+class TargetIterableError(Exception):
+    """Base class: any error the CLI reports as one clear line, without a traceback."""
+
+
+class ConfigurationError(TargetIterableError):
+    """A setting is missing, contradictory or unsafe."""
+
+
+class UnknownStreamError(TargetIterableError):
+    """A stream name (after stream maps) routes to no Iterable object."""
+
+
+class IterableApiError(TargetIterableError):
+    """Iterable answered a request with an error that retrying will not fix."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        status: int | None,
+        code: str | None,
+        msg: str,
+        params: object = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.status = status
+        self.code = code
+        self.msg = msg
+        self.params = params
+        status_text = f"HTTP {status}" if status is not None else "no response"
+        code_text = f" {code}" if code else ""
+        super().__init__(f"Iterable refused {endpoint}: {status_text}{code_text}: {msg}")
+
+
+class AuthenticationError(IterableApiError):
+    """Iterable refused the API key (401/403): retrying cannot help."""
+
+
+class RetriesExhaustedError(IterableApiError):
+    """A retryable failure (429, 5xx, network) persisted past the attempt budget."""

@@ -1,0 +1,1 @@
+"""Pure record → Iterable payload mapping: no I/O, table-testable."""

@@ -1,0 +1,82 @@
+"""Records of ``events`` streams → events in a POST /api/events/trackBulk body."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from target_iterable.checks import identity_of
+from target_iterable.encoding import encode_faithfully
+from target_iterable.mapping.fields import converted, data_fields
+from target_iterable.mapping.values import (
+    Converter,
+    ValueConversionError,
+    to_integer,
+    to_unix_seconds,
+)
+from target_iterable.reasons import Reason, RecordRejected
+
+EVENT_TOP_LEVEL_FIELDS = frozenset(
+    {"email", "userId", "eventName", "id", "createdAt", "campaignId", "templateId"}
+)
+MAX_EVENT_ID_BYTES = 512
+
+
+def derive_event_id(
+    stream_name: str, key_properties: Sequence[str], record: Mapping[str, Any]
+) -> str:
+    """A stable id from the stream name and key values.
+
+    Iterable upserts events by ``id``, so re-running a sync (or resuming after a
+    crash) updates the events it already sent instead of duplicating them.
+    """
+    key = encode_faithfully([stream_name, [record.get(name) for name in key_properties]])
+    return hashlib.sha256(key).hexdigest()[:40]
+
+
+def _convert_top_level(name: str, value: Any) -> Any:
+    try:
+        if name == "createdAt":
+            return to_unix_seconds(value)
+        return to_integer(value)
+    except ValueConversionError as exc:
+        raise RecordRejected(Reason.INVALID_VALUE, f"field '{name}': {exc}") from exc
+
+
+def event_payload(
+    record: Mapping[str, Any],
+    converters: Mapping[str, Converter],
+    *,
+    stream_name: str,
+    key_properties: Sequence[str],
+) -> dict[str, Any]:
+    """Map one record to a ``TrackRequest``."""
+    event_name = record.get("eventName")
+    if event_name in (None, ""):
+        raise RecordRejected(
+            Reason.MISSING_EVENT_NAME,
+            "record has no 'eventName'; map one with a stream map, e.g. "
+            '{"eventName": "\'signup\'"} or {"eventName": "event_type"}',
+        )
+    email, user_id = identity_of(dict(record))
+    payload: dict[str, Any] = {"eventName": str(event_name)}
+    if email is not None:
+        payload["email"] = email
+    if user_id is not None:
+        payload["userId"] = user_id
+    event_id = record.get("id")
+    if event_id in (None, "") and key_properties:
+        event_id = derive_event_id(stream_name, key_properties, record)
+    if event_id not in (None, ""):
+        event_id = str(event_id)
+        if len(event_id.encode()) > MAX_EVENT_ID_BYTES:
+            raise RecordRejected(
+                Reason.INVALID_VALUE, f"event id is over Iterable's {MAX_EVENT_ID_BYTES} bytes"
+            )
+        payload["id"] = event_id
+    for name in ("createdAt", "campaignId", "templateId"):
+        if record.get(name) is not None:
+            payload[name] = _convert_top_level(name, record[name])
+    payload["dataFields"] = data_fields(converted(record, converters), EVENT_TOP_LEVEL_FIELDS)
+    return payload

@@ -1,0 +1,43 @@
+"""Reason codes for refused records: the ``reason`` field of the rejects file.
+
+Codes are stable (users filter and alert on them); messages are for humans.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Reason(str, Enum):
+    """Why a record did not reach Iterable."""
+
+    # Refused by the target before any request.
+    MISSING_IDENTITY = "missing_identity"
+    INVALID_EMAIL = "invalid_email"
+    INVALID_USER_ID = "invalid_user_id"
+    MISSING_EVENT_NAME = "missing_event_name"
+    INVALID_ITEM_ID = "invalid_item_id"
+    INVALID_FIELD_NAME = "invalid_field_name"
+    INVALID_VALUE = "invalid_value"
+    ITEM_TOO_LARGE = "item_too_large"
+    RECORD_TOO_LARGE = "record_too_large"
+    # Refused by Iterable.
+    INVALID_DATA = "invalid_data"
+    IDENTITY_CONFLICT = "identity_conflict"
+    FORGOTTEN_USER = "forgotten_user"
+    USER_NOT_FOUND = "user_not_found"
+    DISALLOWED_EVENT_NAME = "disallowed_event_name"
+    TYPE_MISMATCH = "type_mismatch"
+    BAD_REQUEST = "bad_request"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RecordRejected(Exception):
+    """Raised by pure mapping and checks when one record cannot be sent."""
+
+    def __init__(self, reason: Reason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message

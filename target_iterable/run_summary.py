@@ -1,0 +1,77 @@
+"""Per-stream delivery counters and the end-of-run summary."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from target_iterable.reasons import Reason
+
+
+@dataclass
+class StreamStats:
+    """What happened to one stream's records (thread-safe increments)."""
+
+    stream: str
+    received: int = 0
+    sent: int = 0
+    accepted: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_received(self) -> None:
+        with self._lock:
+            self.received += 1
+
+    def count_rejected(self, reason: Reason) -> None:
+        with self._lock:
+            self.rejected[reason.value] += 1
+
+    def count_request(self, *, records: int, accepted: int, attempts: int, throttled: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.sent += records
+            self.accepted += accepted
+            self.retries += attempts - 1
+            self.throttled += throttled
+
+    def count_failed_request(self, *, attempts: int, throttled: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.retries += attempts - 1
+            self.throttled += throttled
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    def summary_line(self) -> str:
+        reasons = ", ".join(f"{reason}={n}" for reason, n in sorted(self.rejected.items()))
+        return (
+            f"stream '{self.stream}': received={self.received} sent={self.sent} "
+            f"accepted={self.accepted} rejected={self.rejected_total}"
+            f"{f' ({reasons})' if reasons else ''} requests={self.requests} "
+            f"retries={self.retries} rate_limited={self.throttled}"
+        )
+
+
+class RunSummary:
+    """All streams' stats, keyed by stream name (a schema change keeps the counters)."""
+
+    def __init__(self) -> None:
+        self._streams: dict[str, StreamStats] = {}
+        self._lock = threading.Lock()
+
+    def for_stream(self, stream: str) -> StreamStats:
+        with self._lock:
+            if stream not in self._streams:
+                self._streams[stream] = StreamStats(stream)
+            return self._streams[stream]
+
+    def streams(self) -> list[StreamStats]:
+        with self._lock:
+            return list(self._streams.values())

@@ -1,0 +1,140 @@
+"""The target's settings (``--about`` and the README table are generated from these)."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from singer_sdk import typing as th
+
+from target_iterable.errors import ConfigurationError
+
+REGION_BASE_URLS = {
+    "us": "https://api.iterable.com",
+    "eu": "https://api.eu.iterable.com",
+}
+
+DEFAULT_BATCH_SIZE = 1000
+# Iterable's catalog bulk upload takes at most 1000 documents. [FACTS]
+MAX_CATALOG_BATCH_SIZE = 1000
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "api_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        description="Iterable server-side API key (Integrations → API Keys). Never logged.",
+    ),
+    th.Property(
+        "region",
+        th.StringType,
+        default="us",
+        allowed_values=list(REGION_BASE_URLS),
+        description="Iterable data centre of the project: 'us' (api.iterable.com) "
+        "or 'eu' (api.eu.iterable.com). A key works only in its own region.",
+    ),
+    th.Property(
+        "api_base_url",
+        th.StringType,
+        description="Overrides the region's URL, e.g. a proxy or the local emulator "
+        "(http://127.0.0.1:8089). Plain http:// is accepted only for loopback hosts.",
+    ),
+    th.Property(
+        "rejects_path",
+        th.StringType,
+        default="target-iterable-rejects.jsonl",
+        description="JSONL file that receives every record Iterable or the target refused: "
+        "stream, record, reason code and message, one line each. Appended to.",
+    ),
+    th.Property(
+        "checkpoint_seconds",
+        th.NumberType,
+        default=60,
+        description="Longest time between STATE checkpoints while input flows: every "
+        "pending record is sent and acknowledged, then the latest STATE is emitted.",
+    ),
+    th.Property(
+        "users_batch_size",
+        th.IntegerType,
+        default=DEFAULT_BATCH_SIZE,
+        description="Most users per POST /api/users/bulkUpdate request. Bodies are also "
+        "split to stay under Iterable's 4 MB limit.",
+    ),
+    th.Property(
+        "events_batch_size",
+        th.IntegerType,
+        default=DEFAULT_BATCH_SIZE,
+        description="Most events per POST /api/events/trackBulk request (also split by 4 MB).",
+    ),
+    th.Property(
+        "catalog_batch_size",
+        th.IntegerType,
+        default=MAX_CATALOG_BATCH_SIZE,
+        description="Most items per catalog bulk upload; Iterable allows at most 1000.",
+    ),
+    th.Property(
+        "connect_timeout_seconds",
+        th.NumberType,
+        default=10,
+        description="Seconds to wait for a connection to Iterable before retrying.",
+    ),
+    th.Property(
+        "request_timeout_seconds",
+        th.NumberType,
+        default=60,
+        description="Seconds to wait for Iterable's answer before retrying.",
+    ),
+    th.Property(
+        "max_attempts",
+        th.IntegerType,
+        default=8,
+        description="Attempts per request on 429, 5xx and network errors (exponential "
+        "backoff with jitter, honouring Retry-After) before the run fails.",
+    ),
+    th.Property(
+        "skip_unknown_streams",
+        th.BooleanType,
+        default=False,
+        description="Ignore (and count as skipped) streams whose name routes to no Iterable "
+        "object, instead of failing at their SCHEMA message.",
+    ),
+).to_dict()
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(config: Mapping[str, Any]) -> str:
+    """The API root: ``api_base_url`` if set, else the region's host.
+
+    Plain http would send the API key in clear text, so it is allowed only
+    for loopback hosts (the emulator, a local proxy).
+    """
+    region = config.get("region") or "us"
+    if region not in REGION_BASE_URLS:
+        raise ConfigurationError(
+            f"region must be one of {sorted(REGION_BASE_URLS)}, got '{region}'"
+        )
+    override: str | None = config.get("api_base_url")
+    if not override:
+        return REGION_BASE_URLS[region]
+    parsed = urlparse(override)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigurationError(f"api_base_url '{override}' is not an http(s) URL")
+    if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
+        raise ConfigurationError(
+            f"api_base_url '{override}' uses plain http for a non-loopback host; "
+            "use https (the API key would travel in clear text)"
+        )
+    return override.rstrip("/")

@@ -1,0 +1,1 @@
+"""One sink per Iterable object, all on :class:`IterableSink`."""

@@ -1,0 +1,68 @@
+"""``catalog-<name>`` streams → POST /api/catalogs/{name}/items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from target_iterable.batching import Envelope
+from target_iterable.checks import MAX_CATALOG_ITEM_BYTES
+from target_iterable.client import ApiResponse, raise_for_request_error
+from target_iterable.encoding import encode_for_iterable
+from target_iterable.mapping.catalog import catalog_item
+from target_iterable.reasons import Reason, RecordRejected
+from target_iterable.settings import MAX_CATALOG_BATCH_SIZE
+from target_iterable.sinks.base import IterableSink, PreparedRecord
+
+CATALOG_STREAM_PREFIX = "catalog-"
+
+
+class CatalogSink(IterableSink):
+    """Upserts catalog items, creating the catalog first when it does not exist."""
+
+    # replaceUploadedFieldsOnly: update the fields sent, keep the item's others
+    # (the upsert a loader of partial rows expects); Iterable requires the flag.
+    envelope = Envelope(b'{"documents":{', b'},"replaceUploadedFieldsOnly":true}')
+    batch_size_setting = "catalog_batch_size"
+    max_batch_size = MAX_CATALOG_BATCH_SIZE
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.catalog = self.stream_name[len(CATALOG_STREAM_PREFIX) :]
+        self._catalog_ready = False
+
+    def prepare(self, record: dict[str, Any]) -> PreparedRecord:
+        item_id, fields = catalog_item(record, self.converters)
+        encoded_fields = encode_for_iterable(fields)
+        if len(encoded_fields) > MAX_CATALOG_ITEM_BYTES:
+            raise RecordRejected(
+                Reason.ITEM_TOO_LARGE,
+                f"catalog item '{item_id}' encodes to {len(encoded_fields)} bytes; "
+                f"Iterable allows {MAX_CATALOG_ITEM_BYTES} per item",
+            )
+        return PreparedRecord(
+            record=record,
+            item=orjson.dumps(item_id) + b":" + encoded_fields,
+            fields=fields,
+        )
+
+    def type_scope(self, prepared: PreparedRecord) -> str:
+        return f"catalog:{self.catalog}"
+
+    def ensure_catalog(self) -> None:
+        """Iterable answers 404 to uploads into a missing catalog, so create it once."""
+        if self._catalog_ready:
+            return
+        mappings = self.client.get_catalog_field_mappings(self.catalog)
+        if mappings.status == 404:
+            self.logger.info("Creating Iterable catalog '%s'", self.catalog)
+            created = self.client.create_catalog(self.catalog)
+            raise_for_request_error(f"POST /api/catalogs/{self.catalog}", created)
+        else:
+            raise_for_request_error(f"GET /api/catalogs/{self.catalog}/fieldMappings", mappings)
+        self._catalog_ready = True
+
+    def post(self, body: bytes) -> ApiResponse:
+        self.ensure_catalog()
+        return self.client.upsert_catalog_items(self.catalog, body)
