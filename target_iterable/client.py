@@ -21,11 +21,20 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from target_iterable.errors import AuthenticationError, IterableApiError, RetriesExhaustedError
+from target_iterable.rate_limit import RateLimiter
 from target_iterable.retry import RetryPolicy, parse_retry_after
 
 logger = logging.getLogger("target-iterable.client")
 
 USER_AGENT = "target-iterable (Meltano Singer SDK)"
+
+# Rate-limited endpoints, named as in the settings (``<name>_requests_per_second``).
+USERS_BULK_UPDATE = "users_bulk_update"
+EVENTS_TRACK_BULK = "events_track_bulk"
+CATALOG_ITEMS = "catalog_items"
+# Pace a little under each limit: requests leave evenly spaced but arrive with
+# network jitter, and Iterable counts arrivals.
+RATE_SAFETY_MARGIN = 0.97
 
 
 @dataclass
@@ -48,11 +57,20 @@ class ApiResponse:
 
 
 @dataclass
-class _Attempts:
-    """Counts attempts and 429s of one logical request across its retries."""
+class _Call:
+    """One logical request, and its attempts and 429s across retries."""
 
+    method: str
+    path: str
+    body: bytes | None
+    params: Mapping[str, str] | None
+    limiter: RateLimiter | None
     attempts: int = 0
     throttled: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.method} {self.path}"
 
 
 class _RetryableFailure(Exception):
@@ -76,6 +94,8 @@ class ClientSettings:
     read_timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     pool_size: int = 16
+    # Requests per second per rate-limited endpoint; an endpoint not listed is not paced.
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
 
 
 def _decode_body(response: requests.Response) -> dict[str, Any]:
@@ -98,6 +118,11 @@ class IterableClient:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=settings.pool_size, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        self._limiters = {
+            name: RateLimiter(rate * RATE_SAFETY_MARGIN)
+            for name, rate in settings.rate_limits.items()
+            if rate > 0
+        }
         self._session.headers.update(
             {
                 "Api-Key": settings.api_key,
@@ -110,13 +135,15 @@ class IterableClient:
     # Domain methods -----------------------------------------------------------------
 
     def bulk_update_users(self, body: bytes) -> ApiResponse:
-        return self.request("POST", "/api/users/bulkUpdate", body=body)
+        return self.request("POST", "/api/users/bulkUpdate", body=body, paced=USERS_BULK_UPDATE)
 
     def track_events(self, body: bytes) -> ApiResponse:
-        return self.request("POST", "/api/events/trackBulk", body=body)
+        return self.request("POST", "/api/events/trackBulk", body=body, paced=EVENTS_TRACK_BULK)
 
     def upsert_catalog_items(self, catalog: str, body: bytes) -> ApiResponse:
-        return self.request("POST", f"/api/catalogs/{quote(catalog)}/items", body=body)
+        return self.request(
+            "POST", f"/api/catalogs/{quote(catalog)}/items", body=body, paced=CATALOG_ITEMS
+        )
 
     def create_catalog(self, catalog: str) -> ApiResponse:
         return self.request("POST", f"/api/catalogs/{quote(catalog)}")
@@ -134,15 +161,18 @@ class IterableClient:
         *,
         body: bytes | None = None,
         params: Mapping[str, str] | None = None,
+        paced: str | None = None,
     ) -> ApiResponse:
         """Send one request, retrying per the policy; return the final 2xx/4xx answer.
+
+        ``paced`` names the rate limit every attempt (retries included) waits for.
 
         Raises AuthenticationError on 401/403 (never retried) and
         RetriesExhaustedError when retryable failures outlast the attempt budget.
         Other 4xx answers are returned for the caller to interpret per record.
         """
-        endpoint = f"{method} {path}"
-        counts = _Attempts()
+        call = _Call(method, path, body, params, self._limiters.get(paced or ""))
+        endpoint = call.endpoint
         policy = self.settings.retry
 
         def log_retry(details: Any) -> None:
@@ -164,35 +194,31 @@ class IterableClient:
             on_backoff=log_retry,
         )(self._attempt)
         try:
-            response = send(method, path, body, params, counts)
+            response = send(call)
         except _RetryableFailure as exc:
             last = exc.response
             raise RetriesExhaustedError(
                 endpoint,
                 last.status if last else None,
                 last.code if last else None,
-                f"{exc.description}, still failing after {counts.attempts} attempts",
+                f"{exc.description}, still failing after {call.attempts} attempts",
             ) from None
-        response.attempts = counts.attempts
-        response.throttled = counts.throttled
+        response.attempts = call.attempts
+        response.throttled = call.throttled
         return response
 
-    def _attempt(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None,
-        params: Mapping[str, str] | None,
-        counts: _Attempts,
-    ) -> ApiResponse:
-        counts.attempts += 1
-        endpoint = f"{method} {path}"
+    def _attempt(self, call: _Call) -> ApiResponse:
+        call.attempts += 1
+        endpoint = call.endpoint
+        limiter = call.limiter
+        if limiter is not None:
+            limiter.acquire()
         try:
             raw = self._session.request(
-                method,
-                self.settings.base_url + path,
-                data=body,
-                params=params,
+                call.method,
+                self.settings.base_url + call.path,
+                data=call.body,
+                params=call.params,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -209,13 +235,17 @@ class IterableClient:
             )
         if self.settings.retry.is_retryable_status(raw.status_code):
             if raw.status_code == 429:
-                counts.throttled += 1
+                call.throttled += 1
+                if limiter is not None:
+                    limiter.on_throttled()
             code = f" {response.code}" if response.code else ""
             raise _RetryableFailure(
                 f"HTTP {raw.status_code}{code}",
                 response,
                 parse_retry_after(raw.headers.get("Retry-After")),
             )
+        if limiter is not None and raw.status_code < 300:
+            limiter.on_success()
         return response
 
 

@@ -46,3 +46,7 @@ class AuthenticationError(IterableApiError):
 
 class RetriesExhaustedError(IterableApiError):
     """A retryable failure (429, 5xx, network) persisted past the attempt budget."""
+
+
+class SingerInputError(TargetIterableError):
+    """The Singer input cannot be processed further (named by line and stream)."""

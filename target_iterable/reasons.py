@@ -19,6 +19,8 @@ class Reason(str, Enum):
     INVALID_ITEM_ID = "invalid_item_id"
     INVALID_FIELD_NAME = "invalid_field_name"
     INVALID_VALUE = "invalid_value"
+    SCHEMA_VIOLATION = "schema_violation"
+    MALFORMED_RECORD = "malformed_record"
     ITEM_TOO_LARGE = "item_too_large"
     RECORD_TOO_LARGE = "record_too_large"
     # Refused by Iterable.

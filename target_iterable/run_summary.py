@@ -6,6 +6,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from singer_sdk import metrics
+
 from target_iterable.reasons import Reason
 
 
@@ -48,6 +50,21 @@ class StreamStats:
     @property
     def rejected_total(self) -> int:
         return sum(self.rejected.values())
+
+    def emit_metrics(self) -> None:
+        """The summary as Singer SDK metric points (``METRIC: {...}`` log lines)."""
+        logger = metrics.get_metrics_logger()
+
+        def point(metric: metrics.Metric, value: int, **tags: str) -> None:
+            tags = {metrics.Tag.STREAM.value: self.stream, **tags}
+            metrics.log(logger, metrics.Point("counter", metric, value, tags))
+
+        point(metrics.Metric.RECORD_COUNT, self.accepted, status="accepted")
+        for reason, count in sorted(self.rejected.items()):
+            point(metrics.Metric.RECORD_COUNT, count, status="rejected", reason=reason)
+        point(metrics.Metric.HTTP_REQUEST_COUNT, self.requests, kind="request")
+        point(metrics.Metric.HTTP_REQUEST_COUNT, self.retries, kind="retry")
+        point(metrics.Metric.HTTP_REQUEST_COUNT, self.throttled, kind="rate_limited")
 
     def summary_line(self) -> str:
         reasons = ", ".join(f"{reason}={n}" for reason, n in sorted(self.rejected.items()))

@@ -95,6 +95,49 @@ CONFIG_SCHEMA = th.PropertiesList(
         "backoff with jitter, honouring Retry-After) before the run fails.",
     ),
     th.Property(
+        "max_concurrent_requests",
+        th.IntegerType,
+        default=8,
+        description="Requests in flight at once per endpoint. Reading and mapping go on "
+        "while they travel; two updates of one user never travel together.",
+    ),
+    th.Property(
+        "users_requests_per_second",
+        th.NumberType,
+        default=5,
+        description="Pace of POST /api/users/bulkUpdate: Iterable's limit is 5 per second "
+        "per project. Lower it when other tools share the project's limit.",
+    ),
+    th.Property(
+        "events_requests_per_second",
+        th.NumberType,
+        default=10,
+        description="Pace of POST /api/events/trackBulk (Iterable's limit: 10/s per project).",
+    ),
+    th.Property(
+        "catalog_requests_per_second",
+        th.NumberType,
+        default=100,
+        description="Pace of catalog item uploads (Iterable's limit: 100/s per API key).",
+    ),
+    th.Property(
+        "schema_violations",
+        th.StringType,
+        default="reject",
+        allowed_values=["reject", "fail"],
+        description="What to do with a record that violates its stream's JSON schema "
+        "(when validate_records is on): 'reject' writes it to rejects_path with reason "
+        "schema_violation and goes on; 'fail' stops the run at that record.",
+    ),
+    th.Property(
+        "max_rejected_ratio",
+        th.NumberType,
+        default=0.5,
+        description="Fail the run (exit 1, after every record is accounted for) when a "
+        "stream rejects more than this share of its records: a sign of a broken mapping. "
+        "1 never fails; 0 fails on any reject. Rejected records are in rejects_path either way.",
+    ),
+    th.Property(
         "skip_unknown_streams",
         th.BooleanType,
         default=False,

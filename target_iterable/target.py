@@ -13,16 +13,26 @@ import sys
 import threading
 import time
 from functools import cached_property
+from types import FrameType
 from typing import Any, ClassVar
 
-from singer_sdk import exceptions as sdk_exceptions
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TargetCapabilities
-from singer_sdk.singerlib.exceptions import InvalidInputLine
+from singer_sdk.plugin_base import (
+    _ConfigInput,  # what Target.invoke itself uses
+)
 from singer_sdk.sinks import Sink
 from singer_sdk.target_base import Target
 
-from target_iterable.client import ClientSettings, IterableClient
+from target_iterable.client import (
+    CATALOG_ITEMS,
+    EVENTS_TRACK_BULK,
+    USERS_BULK_UPDATE,
+    ClientSettings,
+    IterableClient,
+)
+from target_iterable.dispatch import RequestDispatcher
 from target_iterable.errors import TargetIterableError, UnknownStreamError
+from target_iterable.reader import INPUT_ERRORS, SingerLineReader
 from target_iterable.rejects import RejectsFile
 from target_iterable.retry import RetryPolicy
 from target_iterable.routing import sink_class_for
@@ -31,14 +41,8 @@ from target_iterable.settings import CONFIG_SCHEMA, resolve_base_url
 from target_iterable.sinks.skipped import SkippedStreamSink
 from target_iterable.sinks.users import UsersSink
 
-# Singer input problems the SDK raises; reported as one line, like our own errors.
-_INPUT_ERRORS = (
-    InvalidInputLine,
-    sdk_exceptions.RecordsWithoutSchemaException,
-    sdk_exceptions.InvalidRecord,
-    sdk_exceptions.MissingKeyPropertiesError,
-    sdk_exceptions.InvalidJSONSchema,
-)
+# Failures reported as one line (no traceback): ours, and Singer input errors.
+REPORTED_ERRORS: tuple[type[Exception], ...] = (TargetIterableError, *INPUT_ERRORS)
 
 
 class TargetIterable(Target):
@@ -46,6 +50,7 @@ class TargetIterable(Target):
 
     name = "target-iterable"
     config_jsonschema = CONFIG_SCHEMA
+    message_reader_class = SingerLineReader
     capabilities: ClassVar[list[CapabilitiesEnum]] = [
         PluginCapabilities.ABOUT,
         PluginCapabilities.STREAM_MAPS,
@@ -61,7 +66,9 @@ class TargetIterable(Target):
         self.run_summary = RunSummary()
         self._locked_types: dict[str, dict[str, str]] = {}
         self._types_lock = threading.Lock()
-        # Sinks drain one at a time: events wait for users (see flush_users).
+        self._dispatchers: dict[str, RequestDispatcher] = {}
+        # Sinks drain one at a time (sending is concurrent in the dispatchers);
+        # events wait for users (see flush_users).
         self.max_parallelism = 1
 
     @cached_property
@@ -74,8 +81,27 @@ class TargetIterable(Target):
                 connect_timeout=float(self.config["connect_timeout_seconds"]),
                 read_timeout=float(self.config["request_timeout_seconds"]),
                 retry=RetryPolicy(max_attempts=int(self.config["max_attempts"])),
+                pool_size=4 * int(self.config["max_concurrent_requests"]),
+                rate_limits={
+                    USERS_BULK_UPDATE: float(self.config["users_requests_per_second"]),
+                    EVENTS_TRACK_BULK: float(self.config["events_requests_per_second"]),
+                    CATALOG_ITEMS: float(self.config["catalog_requests_per_second"]),
+                },
             )
         )
+
+    def dispatcher(self, endpoint: str) -> RequestDispatcher:
+        """The sender pool of one endpoint (created on first use, main thread only)."""
+        if endpoint not in self._dispatchers:
+            self._dispatchers[endpoint] = RequestDispatcher(
+                endpoint, concurrency=int(self.config["max_concurrent_requests"])
+            )
+        return self._dispatchers[endpoint]
+
+    def wait_for_requests(self) -> None:
+        """Barrier: every queued request has been answered (or the first failure raises)."""
+        for dispatcher in list(self._dispatchers.values()):
+            dispatcher.wait_idle()
 
     # Routing --------------------------------------------------------------------------
 
@@ -89,10 +115,15 @@ class TargetIterable(Target):
             return SkippedStreamSink
 
     def flush_users(self) -> None:
-        """Send every pending user record now (events must not overtake their users)."""
+        """Send every pending user record and wait for Iterable's answers.
+
+        Events must not overtake their users: trackBulk does not create users.
+        """
         for sink in list(self._sinks_active.values()):
             if isinstance(sink, UsersSink):
                 self.drain_one(sink)
+        if USERS_BULK_UPDATE in self._dispatchers:
+            self._dispatchers[USERS_BULK_UPDATE].wait_idle()
 
     # Field types Iterable has locked, learned from its refusals -----------------------
 
@@ -113,19 +144,55 @@ class TargetIterable(Target):
             self.drain_all()
 
     def _write_state_message(self, state: dict[str, Any]) -> None:
-        """Emit STATE only once the rejects written so far are durable on disk."""
+        """Emit STATE only when every earlier record is acknowledged or durably rejected."""
+        self.wait_for_requests()
         self.rejects.sync()
         super()._write_state_message(state)
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
+        self.wait_for_requests()
+        for dispatcher in self._dispatchers.values():
+            dispatcher.close()
+
+    def abandon_requests(self) -> None:
+        """Drop queued requests, let those in flight finish (their records are not
+        claimed by any STATE, so nothing is lost: a restart sends them again)."""
+        for dispatcher in self._dispatchers.values():
+            dispatcher.abandon()
+
+    # Reporting ------------------------------------------------------------------------
+
+    def log_summary(self) -> None:
         self.rejects.close()
         for stats in self.run_summary.streams():
             self.logger.info("Summary: %s", stats.summary_line())
+            stats.emit_metrics()
         if self.rejects.count:
             self.logger.warning(
                 "%d records were rejected; see %s", self.rejects.count, self.rejects.path
             )
+
+    def reject_policy_exit_code(self) -> int:
+        """1 when a stream's rejected share exceeds ``max_rejected_ratio``."""
+        limit = float(self.config["max_rejected_ratio"])
+        failed = [
+            stats
+            for stats in self.run_summary.streams()
+            if stats.received and stats.rejected_total / stats.received > limit
+        ]
+        for stats in failed:
+            self.logger.error(
+                "target-iterable failed: stream '%s' rejected %d of %d records (%.0f%%), over "
+                "max_rejected_ratio %.0f%%; every rejected record is in %s",
+                stats.stream,
+                stats.rejected_total,
+                stats.received,
+                100 * stats.rejected_total / stats.received,
+                100 * limit,
+                self.rejects.path,
+            )
+        return 1 if failed else 0
 
     # CLI ------------------------------------------------------------------------------
 
@@ -144,14 +211,58 @@ class TargetIterable(Target):
         config: Any = None,
         file_input: Any = None,
     ) -> None:
-        """Run the target; report known failures as one line and exit 1."""
+        """Run the target and exit with a code a scheduler can act on.
+
+        Mirrors ``Target.invoke`` but keeps the instance, so that every ending —
+        success, a refused run, a signal — logs the summary and closes the
+        rejects file. Known failures are one clear line, never a traceback.
+        """
+        # Skip Target.invoke (replaced here); PluginBase's handles --about.
+        super(Target, cls).invoke(about=about, about_format=about_format)
+        cls.print_version(print_fn=cls.logger.info)
+        config = config or _ConfigInput()
         try:
-            super().invoke(
-                about=about, about_format=about_format, config=config, file_input=file_input
+            target = cls(
+                config=config.config, validate_config=True, parse_env_config=config.parse_env
             )
-        except (TargetIterableError, *_INPUT_ERRORS) as exc:
+        except REPORTED_ERRORS as exc:
             cls.logger.error("target-iterable failed: %s", exc)
             sys.exit(1)
+        sys.exit(target.run(file_input))
+
+    def run(self, file_input: Any = None) -> int:
+        """Read all input and deliver it; return the process exit code."""
+        try:
+            self.listen(file_input)
+        except TerminationRequested as stop:
+            self.logger.warning(
+                "Stopped by signal %d: finishing requests in flight, abandoning the rest. "
+                "No STATE is emitted past the last one, so a restart from it re-sends "
+                "only what was not acknowledged.",
+                stop.signum,
+            )
+            self.abandon_requests()
+            self.log_summary()
+            return 128 + stop.signum
+        except REPORTED_ERRORS as exc:
+            self.logger.error("target-iterable failed: %s", exc.args[0] if exc.args else exc)
+            self.abandon_requests()
+            self.log_summary()
+            return 1
+        self.log_summary()
+        return self.reject_policy_exit_code()
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM / Ctrl-C: stop reading at once (the SDK would drain and exit 0)."""
+        raise TerminationRequested(signum)
+
+
+class TerminationRequested(BaseException):
+    """A termination signal arrived; raised in the main thread to stop reading."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
 
 
 if __name__ == "__main__":

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from target_iterable.batching import Envelope, plan_bodies
 from target_iterable.client import ApiResponse, IterableClient
@@ -22,6 +25,7 @@ from target_iterable.mapping.values import compile_converters
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.rejects import RejectedRecord
 from target_iterable.responses import RecordFailure, record_failures, validation_errors
+from target_iterable.validation import CompiledSchemaValidator
 
 if TYPE_CHECKING:
     from target_iterable.target import TargetIterable
@@ -29,9 +33,14 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class PreparedRecord:
-    """A record mapped and encoded for its request body, with what identifies it."""
+    """A record mapped and encoded for its request body, with what identifies it.
 
-    record: Mapping[str, Any]
+    ``records`` holds the input record(s) it stands for: several when duplicates
+    of one user were merged into one update.
+    """
+
+    records: list[Mapping[str, Any]]
+    payload: dict[str, Any]
     item: bytes
     fields: Mapping[str, Any] = field(default_factory=dict)
     email: str | None = None
@@ -52,6 +61,9 @@ class IterableSink(BatchSink):
     MAX_SIZE_DEFAULT = 5000
     envelope: ClassVar[Envelope]
     batch_size_setting: ClassVar[str]
+    # The rate-limited endpoint (client.USERS_BULK_UPDATE…): one dispatcher and one
+    # rate limiter per endpoint, shared by every stream that feeds it.
+    endpoint: ClassVar[str]
     max_batch_size: ClassVar[int | None] = None
 
     def __init__(
@@ -65,7 +77,8 @@ class IterableSink(BatchSink):
         self._target = target
         self.converters = compile_converters(self.schema)
         self.stats = target.run_summary.for_stream(stream_name)
-        self._pending: list[PreparedRecord] = []
+        self._prepared: list[PreparedRecord] = []
+        self._schema_violation: str | None = None
         size = int(self.config[self.batch_size_setting])
         self.max_items_per_request = min(size, self.max_batch_size or size)
 
@@ -82,6 +95,14 @@ class IterableSink(BatchSink):
     def type_scope(self, prepared: PreparedRecord) -> str:
         """Where Iterable locks this record's field types (project users, an event name…)."""
         raise NotImplementedError
+
+    def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
+        """Last look at a drained batch before it is cut into requests (merging…)."""
+        return pending
+
+    def ordering_keys(self, batch: Sequence[PreparedRecord]) -> frozenset[str]:
+        """Requests sharing a key are sent one after the other, in order."""
+        return frozenset()
 
     def failures_in(
         self, response: ApiResponse, batch: Sequence[PreparedRecord]
@@ -107,6 +128,24 @@ class IterableSink(BatchSink):
     def client(self) -> IterableClient:
         return self._target.client
 
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        return CompiledSchemaValidator(self.schema) if self.validate_schema else None
+
+    def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Validate against the schema; per ``schema_violations``, fail or mark for rejection.
+
+        (The SDK's version logs a traceback and either raises or lets the record through.)
+        """
+        self._schema_violation = None
+        if self._validator is not None:
+            try:
+                self._validator.validate(record)
+            except InvalidRecord as exc:
+                if self.config["schema_violations"] == "fail":
+                    raise
+                self._schema_violation = exc.error_message
+        return record
+
     def _parse_timestamps_in_record(self, *args: Any, **kwargs: Any) -> None:
         """Dates are parsed by this target's converters, which refuse a bad value
         per record instead of failing the run (and do it once per schema, not per key)."""
@@ -114,6 +153,8 @@ class IterableSink(BatchSink):
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         self.stats.count_received()
         try:
+            if self._schema_violation is not None:
+                raise RecordRejected(Reason.SCHEMA_VIOLATION, self._schema_violation)
             prepared = self.prepare(record)
             if not self.envelope.fits_alone(prepared.item):
                 raise RecordRejected(
@@ -129,21 +170,33 @@ class IterableSink(BatchSink):
         except RecordRejected as refusal:
             self.reject(record, refusal.reason, refusal.message)
             return
-        self._pending.append(prepared)
+        self._prepared.append(prepared)
 
     def process_batch(self, context: dict[str, Any]) -> None:
-        pending, self._pending = self._pending, []
+        """Cut the drained records into requests and queue them for sending.
+
+        Sending happens on the endpoint's dispatcher threads, so reading goes on;
+        the target's checkpoint waits for them before emitting STATE.
+        """
+        pending, self._prepared = self._prepared, []
+        pending = self.before_send(pending)
+        dispatcher = self._target.dispatcher(self.endpoint)
         sizes = [len(p.item) for p in pending]
         for indexes in plan_bodies(
             sizes, max_items=self.max_items_per_request, overhead=self.envelope.overhead
         ):
-            self.send([pending[i] for i in indexes])
+            batch = [pending[i] for i in indexes]
+            dispatcher.submit(partial(self.send, batch), self.ordering_keys(batch))
 
     # Sending --------------------------------------------------------------------------
 
     def reject(self, record: Mapping[str, Any], reason: Reason, message: str) -> None:
         self.stats.count_rejected(reason)
         self._target.rejects.write(RejectedRecord(self.stream_name, record, reason, message))
+
+    def reject_prepared(self, prepared: PreparedRecord, reason: Reason, message: str) -> None:
+        for record in prepared.records:
+            self.reject(record, reason, message)
 
     def send(self, batch: Sequence[PreparedRecord]) -> None:
         """Send one body; account for every record in it (accepted or rejected)."""
@@ -163,10 +216,11 @@ class IterableSink(BatchSink):
             return
         failures = self.failures_in(response, batch)
         for index, (reason, message) in failures.items():
-            self.reject(batch[index].record, reason, message)
+            self.reject_prepared(batch[index], reason, message)
+        records = sum(len(p.records) for p in batch)
         self.stats.count_request(
-            records=len(batch),
-            accepted=len(batch) - len(failures),
+            records=records,
+            accepted=records - sum(len(batch[i].records) for i in failures),
             attempts=response.attempts,
             throttled=response.throttled,
         )
@@ -210,7 +264,7 @@ class IterableSink(BatchSink):
                 (bad if conflicts else good).append((prepared, conflicts))
             if bad:
                 for prepared, conflicts in bad:
-                    self.reject(prepared.record, Reason.TYPE_MISMATCH, "; ".join(conflicts))
+                    self.reject_prepared(prepared, Reason.TYPE_MISMATCH, "; ".join(conflicts))
                 self.send([prepared for prepared, _ in good])
                 return
         if len(batch) == 1:
@@ -219,8 +273,8 @@ class IterableSink(BatchSink):
                 if response.code == "RequestFieldsTypesMismatched"
                 else Reason.BAD_REQUEST
             )
-            self.reject(
-                batch[0].record,
+            self.reject_prepared(
+                batch[0],
                 reason,
                 f"Iterable refused the record: HTTP {response.status} {response.code or ''}: "
                 f"{response.msg}".replace("  ", " "),

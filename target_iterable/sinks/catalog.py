@@ -8,7 +8,7 @@ import orjson
 
 from target_iterable.batching import Envelope
 from target_iterable.checks import MAX_CATALOG_ITEM_BYTES
-from target_iterable.client import ApiResponse, raise_for_request_error
+from target_iterable.client import CATALOG_ITEMS, ApiResponse, raise_for_request_error
 from target_iterable.encoding import encode_for_iterable
 from target_iterable.mapping.catalog import catalog_item
 from target_iterable.reasons import Reason, RecordRejected
@@ -26,6 +26,7 @@ class CatalogSink(IterableSink):
     envelope = Envelope(b'{"documents":{', b'},"replaceUploadedFieldsOnly":true}')
     batch_size_setting = "catalog_batch_size"
     max_batch_size = MAX_CATALOG_BATCH_SIZE
+    endpoint = CATALOG_ITEMS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -42,7 +43,8 @@ class CatalogSink(IterableSink):
                 f"Iterable allows {MAX_CATALOG_ITEM_BYTES} per item",
             )
         return PreparedRecord(
-            record=record,
+            records=[record],
+            payload=fields,
             item=orjson.dumps(item_id) + b":" + encoded_fields,
             fields=fields,
         )
@@ -63,6 +65,10 @@ class CatalogSink(IterableSink):
             raise_for_request_error(f"GET /api/catalogs/{self.catalog}/fieldMappings", mappings)
         self._catalog_ready = True
 
+    def process_batch(self, context: dict[str, Any]) -> None:
+        if self._prepared:
+            self.ensure_catalog()
+        super().process_batch(context)
+
     def post(self, body: bytes) -> ApiResponse:
-        self.ensure_catalog()
         return self.client.upsert_catalog_items(self.catalog, body)

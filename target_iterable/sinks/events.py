@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from target_iterable.batching import Envelope
-from target_iterable.client import ApiResponse
+from target_iterable.client import EVENTS_TRACK_BULK, ApiResponse
 from target_iterable.encoding import encode_for_iterable
 from target_iterable.mapping.events import event_payload
 from target_iterable.reasons import Reason
@@ -19,6 +19,7 @@ class EventsSink(IterableSink):
 
     envelope = Envelope(b'{"events":[', b"]}")
     batch_size_setting = "events_batch_size"
+    endpoint = EVENTS_TRACK_BULK
 
     def prepare(self, record: dict[str, Any]) -> PreparedRecord:
         payload = event_payload(
@@ -28,7 +29,8 @@ class EventsSink(IterableSink):
             key_properties=self.key_properties,
         )
         return PreparedRecord(
-            record=record,
+            records=[record],
+            payload=payload,
             item=encode_for_iterable(payload),
             fields=payload["dataFields"],
             email=payload.get("email"),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from target_iterable.batching import Envelope
-from target_iterable.client import ApiResponse
+from target_iterable.client import USERS_BULK_UPDATE, ApiResponse
 from target_iterable.encoding import encode_for_iterable
 from target_iterable.mapping.users import user_payload
 from target_iterable.sinks.base import IterableSink, PreparedRecord
@@ -14,21 +15,70 @@ from target_iterable.sinks.base import IterableSink, PreparedRecord
 USER_TYPE_SCOPE = "user"
 
 
+def user_key(prepared: PreparedRecord) -> str:
+    """Iterable finds a user by email first, else by userId."""
+    if prepared.email is not None:
+        return f"email:{prepared.email.lower()}"
+    return f"userId:{prepared.user_id}"
+
+
+def merge_updates(earlier: PreparedRecord, later: PreparedRecord) -> PreparedRecord:
+    """One update equivalent to applying ``earlier`` then ``later``."""
+    payload = {**earlier.payload, **later.payload}
+    payload["dataFields"] = {**earlier.payload["dataFields"], **later.payload["dataFields"]}
+    return PreparedRecord(
+        records=[*earlier.records, *later.records],
+        payload=payload,
+        item=encode_for_iterable(payload),
+        fields=payload["dataFields"],
+        email=payload.get("email"),
+        user_id=payload.get("userId"),
+    )
+
+
+def merge_duplicate_users(pending: list[PreparedRecord]) -> list[PreparedRecord]:
+    """Merge updates of one user into one, in input order (later fields win).
+
+    Iterable does not promise to apply two updates of one user in the order
+    they sit in a bulk request; one merged update says what the input meant.
+    """
+    merged: dict[str, PreparedRecord] = {}
+    for prepared in pending:
+        key = user_key(prepared)
+        earlier = merged.get(key)
+        merged[key] = prepared if earlier is None else merge_updates(earlier, prepared)
+    return list(merged.values())
+
+
 class UsersSink(IterableSink):
     """Upserts user profiles; bulkUpdate creates users it does not know."""
 
     envelope = Envelope(b'{"users":[', b"]}")
     batch_size_setting = "users_batch_size"
+    endpoint = USERS_BULK_UPDATE
 
     def prepare(self, record: dict[str, Any]) -> PreparedRecord:
         payload = user_payload(record, self.converters)
         return PreparedRecord(
-            record=record,
+            records=[record],
+            payload=payload,
             item=encode_for_iterable(payload),
             fields=payload["dataFields"],
             email=payload.get("email"),
             user_id=payload.get("userId"),
         )
+
+    def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
+        return merge_duplicate_users(pending)
+
+    def ordering_keys(self, batch: Sequence[PreparedRecord]) -> frozenset[str]:
+        keys = set()
+        for prepared in batch:
+            if prepared.email is not None:
+                keys.add(f"email:{prepared.email.lower()}")
+            if prepared.user_id is not None:
+                keys.add(f"userId:{prepared.user_id}")
+        return frozenset(keys)
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         return USER_TYPE_SCOPE

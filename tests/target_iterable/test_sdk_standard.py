@@ -20,8 +20,10 @@ TestSDKStandardTargetTests = get_target_test_class(
         # Nothing is sent (every stream is skipped); the port is never connected to.
         "api_base_url": "http://127.0.0.1:9",
         "skip_unknown_streams": True,
+        # The suite expects a schema violation to stop the run (its
+        # record_missing_required_property test); the default rejects and goes on.
+        "schema_violations": "fail",
     },
     custom_suites=[],
     include_target_tests=True,
 )
-

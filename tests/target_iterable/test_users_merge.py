@@ -1,0 +1,49 @@
+"""Duplicates of one user in a batch become one update, later fields winning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from target_iterable.encoding import encode_for_iterable
+from target_iterable.mapping.users import user_payload
+from target_iterable.sinks.base import PreparedRecord
+from target_iterable.sinks.users import merge_duplicate_users
+
+
+def prepared(record: dict[str, Any]) -> PreparedRecord:
+    payload = user_payload(record, {})
+    return PreparedRecord(
+        records=[record],
+        payload=payload,
+        item=encode_for_iterable(payload),
+        fields=payload["dataFields"],
+        email=payload.get("email"),
+        user_id=payload.get("userId"),
+    )
+
+
+def test_later_fields_win_in_input_order_and_all_records_are_kept() -> None:
+    first = {"email": "Ada@example.com", "plan": "free", "city": "London"}
+    other = {"email": "grace@example.com", "plan": "pro"}
+    second = {"email": "ada@example.com", "plan": "pro", "userId": "u1"}
+    third = {"email": "ada@example.com", "city": None}
+    merged = merge_duplicate_users([prepared(r) for r in (first, other, second, third)])
+
+    assert [m.email for m in merged] == ["ada@example.com", "grace@example.com"]
+    ada = merged[0]
+    assert ada.records == [first, second, third]
+    assert orjson.loads(ada.item) == {
+        "email": "ada@example.com",
+        "userId": "u1",
+        "dataFields": {"plan": "pro", "city": None},
+    }
+
+
+def test_users_by_user_id_only_merge_by_user_id() -> None:
+    merged = merge_duplicate_users(
+        [prepared({"userId": "7", "a": 1}), prepared({"userId": "7", "b": 2})]
+    )
+    assert len(merged) == 1
+    assert merged[0].fields == {"a": 1, "b": 2}
