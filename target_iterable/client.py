@@ -123,6 +123,7 @@ class IterableClient:
             for name, rate in settings.rate_limits.items()
             if rate > 0
         }
+        self._refused: AuthenticationError | None = None
         self._session.headers.update(
             {
                 "Api-Key": settings.api_key,
@@ -213,6 +214,9 @@ class IterableClient:
         limiter = call.limiter
         if limiter is not None:
             limiter.acquire()
+        if self._refused is not None:
+            # The key was refused once: no other request is sent with it.
+            raise self._refused
         try:
             raw = self._session.request(
                 call.method,
@@ -225,7 +229,7 @@ class IterableClient:
             raise _RetryableFailure(f"network error ({type(exc).__name__})", None, None) from None
         response = ApiResponse(raw.status_code, _decode_body(raw))
         if raw.status_code in (401, 403):
-            raise AuthenticationError(
+            self._refused = AuthenticationError(
                 endpoint,
                 raw.status_code,
                 response.code,
@@ -233,6 +237,7 @@ class IterableClient:
                 f"({self.settings.base_url}); check api_key and region: a key works only "
                 f"in its own data centre",
             )
+            raise self._refused
         if self.settings.retry.is_retryable_status(raw.status_code):
             if raw.status_code == 429:
                 call.throttled += 1

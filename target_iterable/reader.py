@@ -33,6 +33,7 @@ INPUT_ERRORS: tuple[type[Exception], ...] = (
     sdk_exceptions.InvalidRecord,
     sdk_exceptions.MissingKeyPropertiesError,
     sdk_exceptions.InvalidJSONSchema,
+    sdk_exceptions.StreamMapConfigError,
 )
 
 _decoder = msgspec.json.Decoder(float_hook=decimal.Decimal)

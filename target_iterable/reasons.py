@@ -21,6 +21,7 @@ class Reason(str, Enum):
     INVALID_VALUE = "invalid_value"
     SCHEMA_VIOLATION = "schema_violation"
     MALFORMED_RECORD = "malformed_record"
+    STREAM_MAP_ERROR = "stream_map_error"
     ITEM_TOO_LARGE = "item_too_large"
     RECORD_TOO_LARGE = "record_too_large"
     # Refused by Iterable.

@@ -16,6 +16,7 @@ from functools import cached_property
 from types import FrameType
 from typing import Any, ClassVar
 
+from singer_sdk.exceptions import MapExpressionError
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TargetCapabilities
 from singer_sdk.plugin_base import (
     _ConfigInput,  # what Target.invoke itself uses
@@ -33,7 +34,8 @@ from target_iterable.client import (
 from target_iterable.dispatch import RequestDispatcher
 from target_iterable.errors import TargetIterableError, UnknownStreamError
 from target_iterable.reader import INPUT_ERRORS, SingerLineReader
-from target_iterable.rejects import RejectsFile
+from target_iterable.reasons import Reason
+from target_iterable.rejects import RejectedRecord, RejectsFile
 from target_iterable.retry import RetryPolicy
 from target_iterable.routing import sink_class_for
 from target_iterable.run_summary import RunSummary
@@ -113,6 +115,46 @@ class TargetIterable(Target):
                 raise
             self.logger.warning("Skipping stream: %s", exc)
             return SkippedStreamSink
+
+    def _process_record_message(self, message_dict: dict[str, Any]) -> None:
+        """Refuse, and go on past, a record that is not an object or that a stream
+        map expression fails on (a column absent from this one record, say)."""
+        stream = str(message_dict.get("stream"))
+        record = message_dict.get("record")
+        if record is not None and not isinstance(record, dict):
+            self.reject_input(
+                stream,
+                {"record": record},
+                Reason.MALFORMED_RECORD,
+                f"RECORD's 'record' is a JSON {type(record).__name__}, not an object",
+            )
+            return
+        try:
+            super()._process_record_message(message_dict)
+        except MapExpressionError as exc:
+            self.reject_input(
+                stream,
+                record or {},
+                Reason.STREAM_MAP_ERROR,
+                f"{exc} A field absent from some records can be read with "
+                "record.get('field') in the expression.",
+            )
+
+    def reject_input(
+        self, stream: str, record: dict[str, Any], reason: Reason, message: str
+    ) -> None:
+        """Reject a record before it reaches a sink (counted under the input stream)."""
+        self.logger.warning("Stream '%s': %s; record rejected", stream, message)
+        stats = self.run_summary.for_stream(stream)
+        stats.count_received()
+        stats.count_rejected(reason)
+        self.rejects.write(RejectedRecord(stream, record, reason, message))
+
+    def _process_schema_message(self, message_dict: dict[str, Any]) -> None:
+        """On a schema change, send the old sink's records before the new sink's."""
+        super()._process_schema_message(message_dict)
+        for retired in self._sinks_to_clear:
+            self.drain_one(retired)
 
     def flush_users(self) -> None:
         """Send every pending user record and wait for Iterable's answers.

@@ -53,6 +53,13 @@ class PreparedRecord:
         return self.user_id == failure.value
 
 
+Failure = tuple[Reason, str]
+# Marks a record to send again on its own: Iterable's answer named its identifier,
+# shared with other records of the request, for a reason that depends on the data.
+RESEND_ALONE: Failure = (Reason.INVALID_DATA, "resend alone")
+DATA_DEPENDENT_REASONS = frozenset({Reason.INVALID_DATA})
+
+
 class IterableSink(BatchSink):
     """Base for every Iterable object's sink."""
 
@@ -106,16 +113,24 @@ class IterableSink(BatchSink):
 
     def failures_in(
         self, response: ApiResponse, batch: Sequence[PreparedRecord]
-    ) -> dict[int, tuple[Reason, str]]:
-        """Per-record refusals in a 2xx answer, by index in ``batch``."""
-        failures: dict[int, tuple[Reason, str]] = {}
+    ) -> dict[int, Failure]:
+        """Per-record refusals in a 2xx answer, by index in ``batch``.
+
+        Iterable names a failed record by its identifier. When the reason depends
+        on the record's data and several records share the identifier, the answer
+        cannot say which one failed: those are marked ``RESEND_ALONE``.
+        """
+        failures: dict[int, Failure] = {}
         unmatched = []
         for failure in record_failures(response.body):
             matched = [i for i, p in enumerate(batch) if p.matches(failure)]
             if not matched:
                 unmatched.append(failure.value)
+            ambiguous = len(matched) > 1 and failure.reason in DATA_DEPENDENT_REASONS
             for index in matched:
-                failures.setdefault(index, (failure.reason, failure.message))
+                failures.setdefault(
+                    index, RESEND_ALONE if ambiguous else (failure.reason, failure.message)
+                )
         if unmatched:
             self.logger.warning(
                 "Iterable reported failures for identifiers not in the request: %s", unmatched[:5]
@@ -215,15 +230,21 @@ class IterableSink(BatchSink):
             self.recover_refused_request(batch, response)
             return
         failures = self.failures_in(response, batch)
-        for index, (reason, message) in failures.items():
-            self.reject_prepared(batch[index], reason, message)
-        records = sum(len(p.records) for p in batch)
+        resend = [batch[i] for i, failure in failures.items() if failure is RESEND_ALONE]
+        rejected = 0
+        for index, failure in failures.items():
+            if failure is not RESEND_ALONE:
+                self.reject_prepared(batch[index], *failure)
+                rejected += len(batch[index].records)
+        records = sum(len(p.records) for p in batch) - sum(len(p.records) for p in resend)
         self.stats.count_request(
             records=records,
-            accepted=records - sum(len(batch[i].records) for i in failures),
+            accepted=records - rejected,
             attempts=response.attempts,
             throttled=response.throttled,
         )
+        for prepared in resend:
+            self.send([prepared])
 
     def _learn_locked_types(
         self, batch: Sequence[PreparedRecord], errors: Mapping[str, Mapping[str, Any]]

@@ -11,7 +11,7 @@ from target_iterable.encoding import encode_for_iterable
 from target_iterable.mapping.events import event_payload
 from target_iterable.reasons import Reason
 from target_iterable.responses import disallowed_event_names
-from target_iterable.sinks.base import IterableSink, PreparedRecord
+from target_iterable.sinks.base import Failure, IterableSink, PreparedRecord
 
 
 class EventsSink(IterableSink):
@@ -53,7 +53,7 @@ class EventsSink(IterableSink):
 
     def failures_in(
         self, response: ApiResponse, batch: Sequence[PreparedRecord]
-    ) -> dict[int, tuple[Reason, str]]:
+    ) -> dict[int, Failure]:
         failures = super().failures_in(response, batch)
         disallowed = disallowed_event_names(response.body)
         for index, prepared in enumerate(batch):

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need, then runs lint, type checks and the whole test suite.
+set -euo pipefail
+source "$(dirname "$0")/bootstrap.sh"
+ensure_project_venv
+ensure_meltano_venv
+export MELTANO_BIN="$ROOT/.venv-meltano/bin/meltano"
+
+echo "==> ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "==> mypy"
+.venv/bin/mypy
+echo "==> pytest"
+.venv/bin/python -m pytest "$@"
