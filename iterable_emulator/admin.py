@@ -1,0 +1,70 @@
+"""Emulator-only endpoints under ``/_emulator/``: no API key, never faulted or limited.
+
+Tests, benchmarks and the demo use them to reset state, flip fault switches and
+read what the emulator saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from iterable_emulator.calls import Call, Reply
+from iterable_emulator.errors import bad_params
+from iterable_emulator.faults import FaultSwitches
+
+
+def _object_body(call: Call) -> Mapping[str, Any]:
+    body = {} if call.body is None else call.body
+    if not isinstance(body, Mapping):
+        raise bad_params("body: expected a JSON object")
+    return body
+
+
+def health(call: Call) -> Reply:
+    return Reply(200, {"status": "ok"})
+
+
+def reset(call: Call) -> Reply:
+    """Clear all state and counters; faults and settings return to their start-up values."""
+    call.emulator.reset()
+    return Reply(200, {"reset": True})
+
+
+def get_faults(call: Call) -> Reply:
+    return Reply(200, call.emulator.faults.state())
+
+
+def set_faults(call: Call) -> Reply:
+    """Replace every switch: those missing from the body return to "no fault"."""
+    try:
+        switches = FaultSwitches.from_json(_object_body(call))
+    except ValueError as error:
+        raise bad_params(str(error)) from None
+    call.emulator.faults.replace(switches)
+    return Reply(200, call.emulator.faults.state())
+
+
+def get_settings(call: Call) -> Reply:
+    return Reply(200, call.emulator.settings())
+
+
+def update_settings(call: Call) -> Reply:
+    """Change the settings present in the body; the others keep their values."""
+    try:
+        call.emulator.update_settings(_object_body(call))
+    except ValueError as error:
+        raise bad_params(str(error)) from None
+    return Reply(200, call.emulator.settings())
+
+
+def stats(call: Call) -> Reply:
+    return Reply(200, call.emulator.stats.snapshot())
+
+
+def summary(call: Call) -> Reply:
+    return Reply(200, call.store.summary())
+
+
+def requests_log(call: Call) -> Reply:
+    return Reply(200, {"requests": call.emulator.stats.requests(call.query.get("path"))})

@@ -1,0 +1,96 @@
+"""One emulated Iterable project: its state, its switches and its counters.
+
+The HTTP layer (``app``) and the admin endpoints work on this object; tests can
+build one directly to drive the WSGI app in-process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from iterable_emulator.faults import FaultInjector, FaultSwitches
+from iterable_emulator.identity import ProjectType
+from iterable_emulator.limits import Clock, RateLimiter
+from iterable_emulator.stats import Stats
+from iterable_emulator.store import ProjectSettings, Store
+from iterable_emulator.validation import BodyValidator
+
+DEFAULT_API_KEY = "test-api-key"
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """The start-up configuration; ``POST /_emulator/reset`` returns to it."""
+
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    db: str = ":memory:"
+    project_type: ProjectType = ProjectType.HYBRID
+    disallowed_event_names: frozenset[str] = frozenset()
+    rate_limits: bool = True
+    rate_limit_multiplier: float = 1.0
+    faults: FaultSwitches = field(default_factory=FaultSwitches)
+
+
+class Emulator:
+    """State (the store), switches (faults, rate limits) and counters (stats)."""
+
+    def __init__(self, config: EmulatorConfig | None = None, clock: Clock = time.monotonic) -> None:
+        self.config = config or EmulatorConfig()
+        self.api_keys = frozenset(self.config.api_keys)
+        self.store = Store(self.config.db, settings=ProjectSettings())
+        self.limiter = RateLimiter(clock)
+        self.faults = FaultInjector()
+        self.stats = Stats(clock)
+        self.validator = BodyValidator()
+        self._apply_config()
+
+    def _apply_config(self) -> None:
+        config = self.config
+        self.store.settings.project_type = config.project_type
+        self.store.settings.disallowed_event_names = config.disallowed_event_names
+        self.limiter.enabled = config.rate_limits
+        self.limiter.multiplier = config.rate_limit_multiplier
+        self.faults.replace(config.faults)
+
+    def reset(self) -> None:
+        """Clear all state and counters; settings and faults return to the start-up ones."""
+        self.store.reset()
+        self.stats.reset()
+        self.limiter.reset()
+        self._apply_config()
+
+    def settings(self) -> dict[str, Any]:
+        """``GET /_emulator/settings``: the project and rate-limit settings."""
+        return {
+            "project_type": self.store.settings.project_type.value,
+            "disallowed_event_names": sorted(self.store.settings.disallowed_event_names),
+            "rate_limits": self.limiter.enabled,
+            "rate_limit_multiplier": self.limiter.multiplier,
+        }
+
+    def update_settings(self, changes: Mapping[str, Any]) -> None:
+        """Apply the settings present in ``changes``; ValueError if one is wrong."""
+        unknown = sorted(set(changes) - set(self.settings()))
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(unknown)}")
+        project_type = ProjectType(changes.get("project_type", self.store.settings.project_type))
+        names = changes.get("disallowed_event_names", self.store.settings.disallowed_event_names)
+        if not all(isinstance(name, str) for name in names) or isinstance(names, str):
+            raise ValueError("disallowed_event_names must be a list of strings")
+        enabled = changes.get("rate_limits", self.limiter.enabled)
+        if not isinstance(enabled, bool):
+            raise ValueError("rate_limits must be true or false")
+        multiplier = changes.get("rate_limit_multiplier", self.limiter.multiplier)
+        if (
+            isinstance(multiplier, bool)
+            or not isinstance(multiplier, int | float)
+            or multiplier <= 0
+        ):
+            raise ValueError("rate_limit_multiplier must be a positive number")
+        self.store.settings.project_type = project_type
+        self.store.settings.disallowed_event_names = frozenset(names)
+        self.limiter.enabled = enabled
+        self.limiter.multiplier = float(multiplier)

@@ -1,0 +1,168 @@
+"""SQLite persistence shared by the store's models, and the field-type registry.
+
+One connection behind one re-entrant lock: the HTTP server is threaded, and
+Iterable's rules are easiest to keep when each request is applied as one
+transaction, during which no other thread touches the database. A request that
+breaks a rule rejecting the whole request is rolled back, so nothing of it is
+written.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from iterable_emulator.errors import types_mismatched
+from iterable_emulator.field_types import FieldKey, TypeCheck
+
+Row = tuple[Any, ...]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    pk INTEGER PRIMARY KEY,
+    email TEXT UNIQUE COLLATE NOCASE,
+    user_id TEXT UNIQUE,
+    data_fields TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS forgotten (
+    kind TEXT NOT NULL,  -- "email" (stored lower-cased) or "userId"
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+);
+CREATE TABLE IF NOT EXISTS events (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    event_type TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    user_pk INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_user ON events (user_pk, created_at);
+CREATE TABLE IF NOT EXISTS catalogs (
+    key TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS catalog_items (
+    catalog TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    last_modified REAL NOT NULL,
+    PRIMARY KEY (catalog, item_id)
+);
+CREATE TABLE IF NOT EXISTS field_types (
+    category TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    path TEXT NOT NULL,
+    type TEXT NOT NULL,
+    PRIMARY KEY (category, scope, path)
+);
+CREATE TABLE IF NOT EXISTS lists (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT,
+    created_at REAL NOT NULL
+);
+"""
+_TABLES = ("users", "forgotten", "events", "catalogs", "catalog_items", "field_types", "lists")
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, the encoding Iterable's size limits are measured in."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Database:
+    """The project's tables, and the types Iterable has locked for its fields."""
+
+    def __init__(self, path: str, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._connection.executescript(_SCHEMA)
+        self.types: dict[FieldKey, str] = {
+            (category, scope, path): type_
+            for category, scope, path, type_ in self._connection.execute(
+                "SELECT * FROM field_types"
+            )
+        }
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Apply one request atomically: any exception rolls all of it back."""
+        with self._lock:
+            self._connection.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Hold the lock across several reads so they see one state."""
+        with self._lock:
+            yield
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        with self._lock:
+            return self._connection.execute(sql, tuple(params)).fetchall()
+
+    def query_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        with self._lock:
+            row: Row | None = self._connection.execute(sql, tuple(params)).fetchone()
+            return row
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run one statement; return the row id it inserted, if any."""
+        with self._lock:
+            return self._connection.execute(sql, tuple(params)).lastrowid or 0
+
+    def execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        with self._lock:
+            self._connection.executemany(sql, [tuple(row) for row in rows])
+
+    def lock_new_types(self, check: TypeCheck) -> None:
+        """Refuse the request on any mismatch, else lock the types it introduced.
+
+        Iterable locks a field's type on first write and a mismatch rejects the
+        whole request: raising here, inside the request's transaction, rolls
+        back everything the request wrote. Call it inside ``transaction()``.
+        """
+        if check.mismatches:
+            raise types_mismatched(list(check.mismatches.values()))
+        self.add_types(check.new_types)
+
+    def add_types(self, new_types: dict[FieldKey, str]) -> None:
+        self.execute_many(
+            "INSERT INTO field_types VALUES (?, ?, ?, ?)",
+            [(*key, type_) for key, type_ in new_types.items()],
+        )
+        self.types.update(new_types)
+
+    def drop_types(self, category: str, scope: str) -> None:
+        self.execute("DELETE FROM field_types WHERE category = ? AND scope = ?", (category, scope))
+        for key in [key for key in self.types if key[:2] == (category, scope)]:
+            del self.types[key]
+
+    def count(self, table: str) -> int:
+        row = self.query_one(f"SELECT COUNT(*) FROM {table}")
+        return int(row[0]) if row else 0
+
+    def reset(self) -> None:
+        with self.transaction():
+            for table in _TABLES:
+                self.execute(f"DELETE FROM {table}")
+            self.types.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()

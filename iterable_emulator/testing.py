@@ -1,0 +1,229 @@
+"""Helpers for the project's tests, benchmarks and demo: run the emulator as a process.
+
+The target never imports this module. ``EmulatorProcess`` starts
+``python -m iterable_emulator`` on a free loopback port, waits until it
+answers, and offers small read-back helpers, so a test can run the real target
+against a real HTTP server and then check what landed::
+
+    with EmulatorProcess("--no-rate-limits") as emulator:
+        run_target(api_endpoint=emulator.url, api_key=emulator.api_key)
+        assert emulator.user_by_email("a@example.com")["dataFields"]["plan"] == "pro"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import requests
+
+from iterable_emulator.emulator import DEFAULT_API_KEY
+
+_LISTENING = re.compile(r"iterable-emulator listening on (http://\S+:(\d+))")
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+class EmulatorError(RuntimeError):
+    """The emulator process failed to start, or an admin call failed."""
+
+
+class EmulatorProcess:
+    """A running emulator for the duration of a ``with`` block.
+
+    ``args`` are extra CLI flags (``"--project-type", "email"``,
+    ``"--no-rate-limits"``…); the host, port and API key are set here.
+    """
+
+    def __init__(
+        self, *args: str, api_key: str = DEFAULT_API_KEY, startup_timeout: float = 20.0
+    ) -> None:
+        self.args = args
+        self.api_key = api_key
+        self.startup_timeout = startup_timeout
+        self.url = ""
+        self.port = 0
+        self.output: deque[str] = deque(maxlen=200)  # the process's last lines of output
+        self._process: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
+        self._listening = threading.Event()
+        self._session = requests.Session()
+
+    # Life cycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> EmulatorProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> EmulatorProcess:
+        command = [sys.executable, "-m", "iterable_emulator", "--host", "127.0.0.1", "--port", "0"]
+        command += ["--api-key", self.api_key, *self.args]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+        env["PYTHONUNBUFFERED"] = "1"
+        self._process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        assert self._process.stdout is not None
+        self._reader = threading.Thread(
+            target=self._read_output, args=(self._process.stdout,), daemon=True
+        )
+        self._reader.start()
+        deadline = time.monotonic() + self.startup_timeout
+        while not self._listening.wait(0.05):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise EmulatorError("the emulator did not start:\n" + "\n".join(self.output))
+        self.health()
+        return self
+
+    def _read_output(self, stream: IO[str]) -> None:
+        """Keep reading (a full pipe would block the server) and spot the port line."""
+        for line in stream:
+            self.output.append(line.rstrip())
+            match = _LISTENING.search(line)
+            if match and not self._listening.is_set():
+                self.url, self.port = match.group(1), int(match.group(2))
+                self._listening.set()
+
+    def stop(self) -> None:
+        """Terminate the process (SIGTERM, then SIGKILL after 5 s)."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._reader is not None:
+            self._reader.join(5)
+        self._session.close()
+
+    # Admin endpoints -------------------------------------------------------------------
+
+    def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._session.request(method, f"{self.url}/_emulator/{path}", **kwargs)
+        if response.status_code != 200:
+            raise EmulatorError(
+                f"{method} /_emulator/{path}: {response.status_code} {response.text}"
+            )
+        return response.json()
+
+    def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._admin("GET", "health")
+        return result
+
+    def reset(self) -> None:
+        """Clear all state and counters; faults and settings return to the start-up ones."""
+        self._admin("POST", "reset")
+
+    def set_faults(self, **switches: Any) -> dict[str, Any]:
+        """Replace the fault switches (``error_rate=0.5``…); unnamed ones are turned off."""
+        result: dict[str, Any] = self._admin("POST", "faults", json=switches)
+        return result
+
+    def faults(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._admin("GET", "faults")
+        return result
+
+    def update_settings(self, **settings: Any) -> dict[str, Any]:
+        """Change project settings (``project_type="email"``, ``rate_limits=False``…)."""
+        result: dict[str, Any] = self._admin("POST", "settings", json=settings)
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._admin("GET", "stats")
+        return result
+
+    def endpoint_stats(self, endpoint: str) -> dict[str, int]:
+        """Counters of one endpoint, e.g. ``"POST /api/users/bulkUpdate"`` (zeros if unseen)."""
+        stats = self.stats()
+        seen: dict[str, int] | None = stats["endpoints"].get(endpoint)
+        return seen if seen is not None else dict.fromkeys(stats["total"], 0)
+
+    def summary(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._admin("GET", "summary")
+        return result
+
+    def requests_log(self, path: str | None = None) -> list[dict[str, Any]]:
+        params = {"path": path} if path is not None else None
+        result: list[dict[str, Any]] = self._admin("GET", "requests", params=params)["requests"]
+        return result
+
+    # Iterable's API, read back ---------------------------------------------------------
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Call Iterable's API on the emulator with this process's API key."""
+        headers = {"Api-Key": self.api_key, **kwargs.pop("headers", {})}
+        return self._session.request(method, self.url + path, headers=headers, **kwargs)
+
+    def _read(self, path: str, **params: Any) -> dict[str, Any]:
+        response = self.api("GET", path, params=params)
+        if response.status_code != 200:
+            raise EmulatorError(f"GET {path}: {response.status_code} {response.text}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    def user_by_email(self, email: str) -> dict[str, Any] | None:
+        """The user object (email, userId, dataFields…), or None when unknown."""
+        user: dict[str, Any] | None = self._read("/api/users/getByEmail", email=email).get("user")
+        return user
+
+    def user_by_id(self, user_id: str) -> dict[str, Any] | None:
+        user: dict[str, Any] | None = self._read("/api/users/byUserId", userId=user_id).get("user")
+        return user
+
+    def events_for(
+        self, email: str | None = None, user_id: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """The user's events, most recent first."""
+        if (email is None) == (user_id is None):
+            raise ValueError("pass exactly one of email and user_id")
+        path = f"/api/events/{email}" if email is not None else f"/api/events/byUserId/{user_id}"
+        events: list[dict[str, Any]] = self._read(path, limit=limit)["events"]
+        return events
+
+    def catalog_items(self, name: str) -> dict[str, dict[str, Any]]:
+        """Every item of a catalog, ``{itemId: value}``."""
+        items: dict[str, dict[str, Any]] = {}
+        page = 1
+        while True:
+            params = self._read(f"/api/catalogs/{name}/items", page=page, pageSize=1000)["params"]
+            for item in params["catalogItemsWithProperties"]:
+                items[item["itemId"]] = item["value"]
+            if "nextPageUrl" not in params:
+                return items
+            page += 1
+
+    def catalog_item(self, name: str, item_id: str) -> dict[str, Any] | None:
+        """One item's value, or None when the item (or catalog) does not exist."""
+        response = self.api("GET", f"/api/catalogs/{name}/items/{item_id}")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        value: dict[str, Any] = response.json()["params"]["value"]
+        return value
+
+    def field_mappings(self, name: str) -> dict[str, Any]:
+        """``{"definedMappings": {...}, "undefinedFields": [...]}`` of a catalog."""
+        params: dict[str, Any] = self._read(f"/api/catalogs/{name}/fieldMappings")["params"]
+        return params
