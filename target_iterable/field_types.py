@@ -12,7 +12,13 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2})?$")
+# The string forms Iterable reads as dates: yyyy-MM-dd, its own
+# "yyyy-MM-dd HH:mm:ss +00:00", and ISO-8601 with a "T" and a zone.
+_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}"
+    r"(( \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2})"
+    r"|(T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})))?$"
+)
 
 
 def iterable_type_of(value: Any) -> str | None:

@@ -105,14 +105,12 @@ class SingerLineReader(GenericSingerReader[bytes]):
     def _decode(self, raw: bytes, line_number: int) -> dict[str, Any]:
         try:
             return self.deserialize_json(raw)
+        except UnicodeDecodeError as exc:
+            raise SingerInputError(
+                f"line {line_number}: not valid UTF-8 ({exc.reason}); "
+                "Singer messages are UTF-8 JSON"
+            ) from None
         except msgspec.DecodeError as exc:
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as utf8:
-                raise SingerInputError(
-                    f"line {line_number}: not valid UTF-8 (byte {utf8.start}); "
-                    "Singer messages are UTF-8 JSON"
-                ) from None
             raise SingerInputError(f"line {line_number}: not valid JSON ({exc})") from None
         except InvalidInputLine as exc:
             raise SingerInputError(f"line {line_number}: {exc}") from None

@@ -32,7 +32,7 @@ from target_iterable.client import (
     IterableClient,
 )
 from target_iterable.dispatch import RequestDispatcher
-from target_iterable.errors import TargetIterableError, UnknownStreamError
+from target_iterable.errors import SingerInputError, TargetIterableError, UnknownStreamError
 from target_iterable.reader import INPUT_ERRORS, SingerLineReader
 from target_iterable.reasons import Reason
 from target_iterable.rejects import RejectedRecord, RejectsFile
@@ -45,6 +45,8 @@ from target_iterable.sinks.users import UsersSink
 
 # Failures reported as one line (no traceback): ours, and Singer input errors.
 REPORTED_ERRORS: tuple[type[Exception], ...] = (TargetIterableError, *INPUT_ERRORS)
+# Failures of the input itself (not of Iterable): what was read before is delivered.
+INPUT_FAILURES: tuple[type[Exception], ...] = (SingerInputError, *INPUT_ERRORS)
 
 
 class TargetIterable(Target):
@@ -143,8 +145,15 @@ class TargetIterable(Target):
     def reject_input(
         self, stream: str, record: dict[str, Any], reason: Reason, message: str
     ) -> None:
-        """Reject a record before it reaches a sink (counted under the input stream)."""
+        """Reject a record before it reaches a sink.
+
+        Counted under the stream it was mapped to, so the summary and
+        ``max_rejected_ratio`` see it beside the records of that stream.
+        """
         self.logger.warning("Stream '%s': %s; record rejected", stream, message)
+        stream_maps = self.mapper.stream_maps.get(stream)
+        if stream_maps:
+            stream = stream_maps[0].stream_alias
         stats = self.run_summary.for_stream(stream)
         stats.count_received()
         stats.count_rejected(reason)
@@ -196,6 +205,16 @@ class TargetIterable(Target):
         self.wait_for_requests()
         for dispatcher in self._dispatchers.values():
             dispatcher.close()
+
+    def deliver_before_failure(self) -> None:
+        """The input broke, not Iterable: deliver what was read before the bad line
+        and checkpoint it, so a restart resumes right at the failure."""
+        try:
+            self.drain_all()
+            self.wait_for_requests()
+        except REPORTED_ERRORS as exc:
+            self.logger.error("could not deliver the records read before the failure: %s", exc)
+            self.abandon_requests()
 
     def abandon_requests(self) -> None:
         """Drop queued requests, let those in flight finish (their records are not
@@ -288,7 +307,10 @@ class TargetIterable(Target):
             return 128 + stop.signum
         except REPORTED_ERRORS as exc:
             self.logger.error("target-iterable failed: %s", exc.args[0] if exc.args else exc)
-            self.abandon_requests()
+            if isinstance(exc, INPUT_FAILURES):
+                self.deliver_before_failure()
+            else:
+                self.abandon_requests()
             self.log_summary()
             return 1
         self.log_summary()

@@ -16,6 +16,8 @@ from target_iterable.field_types import compatible, iterable_type_of, type_confl
         ("2024-01-02", "date"),
         ("2024-01-02 03:04:05 +00:00", "date"),
         ("2024-01-02T03:04:05", "string"),
+        ("2024-01-02T03:04:05.123Z", "date"),
+        ("2024-01-02 03:04:05.000", "string"),
         ("hello", "string"),
         ({"a": 1}, "object"),
         ([1, 2], "long"),

@@ -1,0 +1,179 @@
+"""Bad Singer input: a clear message naming the line and stream, nothing accepted lost."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iterable_emulator.testing import EmulatorProcess
+from target_iterable.errors import SingerInputError
+from target_iterable.reader import SingerLineReader
+from tests.singer_io import TARGET, record, run_target, schema, singer_lines, state
+
+USERS = schema("users", {"email": {"type": "string"}, "age": {"type": ["integer", "null"]}})
+
+
+def lines(*messages: dict[str, Any]) -> str:
+    return singer_lines(messages)
+
+
+GOOD_PREFIX = lines(USERS, record("users", {"email": "first@example.com"}), state({"n": 1}))
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "expected"),
+    [
+        pytest.param(
+            b'{"type": "RECORD", "stream": "users", "rec',
+            "line 4: not valid JSON",
+            id="malformed JSON",
+        ),
+        pytest.param(
+            json.dumps(record("orders", {"id": 1})).encode(),
+            "line 4, stream 'orders': A record for stream 'orders' was encountered before",
+            id="record before schema",
+        ),
+        pytest.param(
+            json.dumps(schema("orders", {"id": {"type": "integer"}})).encode(),
+            "line 4, stream 'orders': stream 'orders' does not name an Iterable object",
+            id="unknown stream",
+        ),
+        pytest.param(
+            b'["not", "an", "object"]',
+            "line 4: a Singer message is a JSON object, not list",
+            id="message not an object",
+        ),
+        pytest.param(
+            b'{"type": "RECORD", "stream": "users", "record": {"email": "caf\xe9@x.io"}}',
+            "line 4: not valid UTF-8",
+            id="invalid UTF-8",
+        ),
+        pytest.param(
+            b'{"type": "BOGUS"}',
+            "line 4: unknown Singer message type 'BOGUS'",
+            id="unknown message type",
+        ),
+    ],
+)
+def test_fatal_input_errors_name_the_line_and_deliver_what_came_before(
+    tmp_path: Path,
+    emulator: EmulatorProcess,
+    target_config: dict[str, Any],
+    bad_line: bytes,
+    expected: str,
+) -> None:
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps({**target_config, "rejects_path": str(tmp_path / "r")}))
+    completed = subprocess.run(
+        [*TARGET, "--config", str(config_path)],
+        input=GOOD_PREFIX.encode() + bad_line + b"\n",
+        capture_output=True,
+        check=False,
+    )
+    stderr = completed.stderr.decode()
+    assert completed.returncode == 1
+    assert expected in stderr
+    assert "Traceback" not in stderr
+    assert "caf" not in stderr  # no dump of the offending line: it may hold personal data
+    # Everything before the bad line was delivered and checkpointed.
+    assert emulator.user_by_email("first@example.com") is not None
+    assert completed.stdout.decode().splitlines() == ['{"n": 1}']
+
+
+def test_enormous_line_is_refused_without_reading_it_whole() -> None:
+    reader = SingerLineReader()
+    reader.max_line_bytes = 100
+    text = json.dumps(record("users", {"email": "x" * 500})) + "\n"
+    with pytest.raises(SingerInputError, match="line 1: longer than"):
+        reader.process_lines(io.BytesIO(text.encode()), callbacks={})
+
+
+def test_non_object_record_is_rejected_and_the_run_goes_on(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    run = run_target(
+        tmp_path,
+        target_config,
+        [
+            USERS,
+            record("users", {"email": "a@example.com"}),
+            {"type": "RECORD", "stream": "users", "record": [1, 2]},
+            record("users", {"email": "b@example.com"}),
+        ],
+    )
+    assert run.returncode == 0, run.stderr
+    assert emulator.summary()["users"] == 2
+    assert run.rejects[0]["reason"] == "malformed_record"
+    assert run.rejects[0]["record"] == {"record": [1, 2]}
+
+
+def test_schema_violations_are_rejected_by_default_or_fail_when_asked(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    messages = [
+        USERS,
+        record("users", {"email": "a@example.com", "age": 3}),
+        record("users", {"email": "b@example.com", "age": "three"}),
+        state({"n": 2}),
+    ]
+    run = run_target(tmp_path, target_config, messages)
+    assert run.returncode == 0, run.stderr
+    assert [(r["reason"], r["message"]) for r in run.rejects] == [
+        ("schema_violation", "field 'age' must be integer or null")
+    ]
+    assert emulator.summary()["users"] == 1
+
+    emulator.reset()
+    failing = run_target(tmp_path / "..", {**target_config, "schema_violations": "fail"}, messages)
+    assert failing.returncode == 1
+    assert "line 3, stream 'users'" in failing.stderr
+    assert "field 'age' must be integer or null" in failing.stderr
+    assert failing.states == []
+
+
+def test_schema_change_mid_stream_keeps_every_record(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    run = run_target(
+        tmp_path,
+        target_config,
+        [
+            USERS,
+            record("users", {"email": "a@example.com", "age": 1}),
+            schema("users", {"email": {"type": "string"}, "plan": {"type": "string"}}),
+            record("users", {"email": "b@example.com", "plan": "pro"}),
+            record("users", {"email": "a@example.com", "plan": "free"}),
+            state({"n": 3}),
+        ],
+    )
+    assert run.returncode == 0, run.stderr
+    assert emulator.user_by_email("a@example.com")["dataFields"] == {"age": 1, "plan": "free"}
+    assert emulator.user_by_email("b@example.com")["dataFields"] == {"plan": "pro"}
+    assert run.states == [{"n": 3}]
+
+
+def test_map_expression_failing_on_one_record_rejects_only_it(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    config = {
+        **target_config,
+        "stream_maps": {"customers": {"__alias__": "users", "email": "address.lower()"}},
+    }
+    run = run_target(
+        tmp_path,
+        config,
+        [
+            schema("customers", {"address": {"type": "string"}}),
+            record("customers", {"address": "A@Example.com"}),
+            record("customers", {"name": "no address"}),
+        ],
+    )
+    assert run.returncode == 0, run.stderr
+    assert emulator.user_by_email("a@example.com") is not None
+    assert [r["reason"] for r in run.rejects] == ["stream_map_error"]
+    assert "record.get('field')" in run.rejects[0]["message"]
