@@ -177,10 +177,8 @@ class IterableSink(BatchSink):
                     f"record encodes to {len(prepared.item)} bytes, "
                     "over Iterable's 4 MB body limit",
                 )
-            conflicts = type_conflicts(
-                prepared.fields, self._target.locked_types(self.type_scope(prepared))
-            )
-            if conflicts:
+            locked = self._target.locked_types(self.type_scope(prepared))
+            if locked and (conflicts := type_conflicts(prepared.fields, locked)):
                 raise RecordRejected(Reason.TYPE_MISMATCH, "; ".join(conflicts))
         except RecordRejected as refusal:
             self.reject(record, refusal.reason, refusal.message)
@@ -215,6 +213,7 @@ class IterableSink(BatchSink):
 
     def send(self, batch: Sequence[PreparedRecord]) -> None:
         """Send one body; account for every record in it (accepted or rejected)."""
+        batch = self.refuse_known_mismatches(batch)
         if not batch:
             return
         body = self.envelope.wrap([p.item for p in batch])
@@ -246,6 +245,22 @@ class IterableSink(BatchSink):
         for prepared in resend:
             self.send([prepared])
 
+    def refuse_known_mismatches(self, batch: Sequence[PreparedRecord]) -> list[PreparedRecord]:
+        """Reject records whose types Iterable is now known to refuse.
+
+        A body is planned before the answer to an earlier one may teach the target
+        a locked type; checking again here keeps that body from failing whole.
+        """
+        kept = []
+        for prepared in batch:
+            locked = self._target.locked_types(self.type_scope(prepared))
+            conflicts = type_conflicts(prepared.fields, locked) if locked else []
+            if conflicts:
+                self.reject_prepared(prepared, Reason.TYPE_MISMATCH, "; ".join(conflicts))
+            else:
+                kept.append(prepared)
+        return kept
+
     def _learn_locked_types(
         self, batch: Sequence[PreparedRecord], errors: Mapping[str, Mapping[str, Any]]
     ) -> None:
@@ -276,17 +291,9 @@ class IterableSink(BatchSink):
         """
         if response.code == "RequestFieldsTypesMismatched":
             self._learn_locked_types(batch, validation_errors(response.body))
-            good: list[tuple[PreparedRecord, list[str]]] = []
-            bad: list[tuple[PreparedRecord, list[str]]] = []
-            for prepared in batch:
-                conflicts = type_conflicts(
-                    prepared.fields, self._target.locked_types(self.type_scope(prepared))
-                )
-                (bad if conflicts else good).append((prepared, conflicts))
-            if bad:
-                for prepared, conflicts in bad:
-                    self.reject_prepared(prepared, Reason.TYPE_MISMATCH, "; ".join(conflicts))
-                self.send([prepared for prepared, _ in good])
+            remaining = self.refuse_known_mismatches(batch)
+            if len(remaining) < len(batch):
+                self.send(remaining)
                 return
         if len(batch) == 1:
             reason = (

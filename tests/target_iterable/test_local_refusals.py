@@ -1,0 +1,72 @@
+"""Records refused before they cost a request, each with its own reason code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from iterable_emulator.testing import EmulatorProcess
+from tests.singer_io import record, run_target, schema
+
+ANY = {"type": ["string", "integer", "object", "null"]}
+
+
+def test_every_local_refusal_has_its_reason_and_costs_no_request(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    users = {"email": ANY, "userId": ANY, "bio": ANY}
+    events = {"email": ANY, "eventName": ANY}
+    items = {"itemId": ANY, "name": ANY, "size.cm": ANY, "blob": ANY}
+    cases = [
+        ("users", {"bio": "no identity"}, "missing_identity"),
+        ("users", {"email": "not-an-email"}, "invalid_email"),
+        ("users", {"userId": ""}, "invalid_user_id"),
+        ("users", {"userId": "caf\u00e9"}, "invalid_user_id"),
+        ("users", {"userId": "trailing "}, "invalid_user_id"),
+        ("users", {"userId": "x" * 53}, "invalid_user_id"),
+        ("users", {"email": "big@x.io", "bio": "b" * (4 * 1024 * 1024)}, "record_too_large"),
+        ("events", {"email": "a@x.io"}, "missing_event_name"),
+        ("catalog-products", {"itemId": "has space", "name": "x"}, "invalid_item_id"),
+        ("catalog-products", {"itemId": "x" * 256, "name": "x"}, "invalid_item_id"),
+        ("catalog-products", {"itemId": "A-1", "size.cm": 3}, "invalid_field_name"),
+        ("catalog-products", {"itemId": "A-2", "blob": "b" * (31 * 1024)}, "item_too_large"),
+    ]
+    run = run_target(
+        tmp_path,
+        {**target_config, "max_rejected_ratio": 1},
+        [
+            schema("users", users),
+            schema("events", events),
+            schema("catalog-products", items),
+            *[record(stream, data) for stream, data, _ in cases],
+        ],
+    )
+    assert run.returncode == 0, run.stderr
+    assert [(line["stream"], line["reason"]) for line in run.rejects] == [
+        (stream, reason) for stream, _, reason in cases
+    ]
+    assert [line["record"] for line in run.rejects] == [data for _, data, _ in cases]
+    assert "record['size.cm']" in run.rejects[10]["message"]
+    assert emulator.stats()["total"]["requests"] == 0
+
+
+def test_max_rejected_ratio_fails_the_run_after_accounting_for_every_record(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    messages = [
+        schema("users", {"email": ANY}),
+        record("users", {"email": "good@x.io"}),
+        record("users", {"email": "bad-1"}),
+        record("users", {"email": "bad-2"}),
+    ]
+    run = run_target(tmp_path, {**target_config, "max_rejected_ratio": 0.5}, messages)
+    assert run.returncode == 1
+    assert "stream 'users' rejected 2 of 3 records (67%), over max_rejected_ratio 50%" in (
+        run.stderr
+    )
+    assert emulator.user_by_email("good@x.io") is not None
+    assert len(run.rejects) == 2
+
+    emulator.reset()
+    lenient = run_target(tmp_path, {**target_config, "max_rejected_ratio": 1}, messages)
+    assert lenient.returncode == 0

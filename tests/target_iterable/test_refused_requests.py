@@ -1,0 +1,119 @@
+"""Whole-request refusals keep good records: type mismatches and bisection of 400s."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from iterable_emulator.testing import EmulatorProcess
+from target_iterable.client import ApiResponse
+from target_iterable.encoding import encode_for_iterable
+from target_iterable.mapping.users import user_payload
+from target_iterable.sinks.base import PreparedRecord
+from target_iterable.sinks.users import UsersSink
+from target_iterable.target import TargetIterable
+from tests.singer_io import record, run_target, schema
+
+USERS = schema("users", {"email": {"type": "string"}, "age": {"type": ["integer", "string"]}})
+BULK_UPDATE = "POST /api/users/bulkUpdate"
+
+
+def test_type_mismatch_rejects_only_the_offending_records_and_is_remembered(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    first = run_target(
+        tmp_path, target_config, [USERS, record("users", {"email": "a@x.io", "age": 30})]
+    )
+    assert first.returncode == 0, first.stderr
+
+    emails = [f"u{i}@x.io" for i in range(6)]
+    ages: list[Any] = [31, "thirty-two", 33, "old", 35, "older"]
+    run = run_target(
+        tmp_path,
+        {**target_config, "users_batch_size": 2, "max_concurrent_requests": 1},
+        [
+            USERS,
+            *[record("users", {"email": e, "age": a}) for e, a in zip(emails, ages, strict=True)],
+        ],
+    )
+    assert run.returncode == 0, run.stderr
+    for email, age in zip(emails, ages, strict=True):
+        user = emulator.user_by_email(email)
+        assert (user is not None) == isinstance(age, int), email
+    assert [(r["reason"], r["record"]["age"]) for r in run.rejects] == [
+        ("type_mismatch", "thirty-two"),
+        ("type_mismatch", "old"),
+        ("type_mismatch", "older"),
+    ]
+    assert run.rejects[0]["message"] == (
+        "field 'age': Iterable locked its type as long, this record has string ('thirty-two')"
+    )
+    # One refused request taught the target the type; the two bodies after it
+    # were cleaned before sending instead of being refused too.
+    stats = emulator.endpoint_stats(BULK_UPDATE)
+    assert stats["status_4xx"] == 1
+    assert stats["requests"] == 1 + 1 + 1 + 2  # first run, refused, resent, two bodies
+
+
+class BadParamsForSomeUsers:
+    """Stands in for Iterable: refuses any request holding one of ``bad`` with 400."""
+
+    def __init__(self, bad: set[str]) -> None:
+        self.bad = bad
+        self.requests = 0
+        self.accepted: list[str] = []
+
+    def bulk_update_users(self, body: bytes) -> ApiResponse:
+        self.requests += 1
+        emails = [user["email"] for user in orjson.loads(body)["users"]]
+        if self.bad & set(emails):
+            return ApiResponse(400, {"code": "BadParams", "msg": "dataFields.bio is too long"})
+        self.accepted += emails
+        return ApiResponse(200, {"successCount": len(emails), "failCount": 0})
+
+
+def prepared(email: str) -> PreparedRecord:
+    payload = user_payload({"email": email}, {})
+    return PreparedRecord(
+        records=[{"email": email}],
+        payload=payload,
+        item=encode_for_iterable(payload),
+        email=email,
+    )
+
+
+@pytest.mark.parametrize(("n", "bad_count"), [(1000, 1), (1000, 3), (64, 64), (17, 0)])
+def test_other_400s_are_bisected_until_bad_records_stand_alone(
+    tmp_path: Path, n: int, bad_count: int
+) -> None:
+    target = TargetIterable(
+        config={
+            "api_key": "k",
+            "api_base_url": "http://127.0.0.1:9",
+            "rejects_path": str(tmp_path / "rejects.jsonl"),
+        }
+    )
+    emails = [f"u{i}@x.io" for i in range(n)]
+    bad = set(emails[:: max(1, n // bad_count)][:bad_count]) if bad_count else set()
+    fake = BadParamsForSomeUsers(bad)
+    target.__dict__["client"] = fake  # replaces the cached HTTP client
+    sink = UsersSink(target, "users", {"properties": {"email": {"type": "string"}}}, [])
+
+    sink.send([prepared(e) for e in emails])
+    target.rejects.close()
+
+    rejected = (
+        [orjson.loads(line) for line in (tmp_path / "rejects.jsonl").read_bytes().splitlines()]
+        if bad
+        else []
+    )
+    assert {r["record"]["email"] for r in rejected} == bad
+    assert all(r["reason"] == "bad_request" for r in rejected)
+    assert all("HTTP 400 BadParams: dataFields.bio is too long" in r["message"] for r in rejected)
+    assert sorted(fake.accepted) == sorted(set(emails) - bad)
+    # O(k log n): each bad record costs at most two requests per halving level.
+    assert fake.requests <= 1 + 2 * max(bad_count, 1) * math.ceil(math.log2(n))
