@@ -1,33 +1,67 @@
-# Sourced by the other scripts: creates or refreshes the project's virtualenvs.
+# Sourced by the other scripts: creates or refreshes what the project needs.
 #   .venv          the target, the emulator and the test tools (pip install -e ".[dev]")
 #   .venv-meltano  Meltano itself, kept apart as Meltano installs plugins in venvs of its own
-# Idempotent and quick when nothing changed (a stamp file tracks pyproject.toml).
+#   .meltano/      the plugins declared inline in meltano.yml (meltano install)
+# Each step is idempotent and skipped while its inputs are unchanged, so a warm
+# machine needs no network. Noisy output goes to output/setup.log, shown on failure.
 
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PYTHON="${PYTHON:-python3}"
+MELTANO="$ROOT/.venv-meltano/bin/meltano"
+SETUP_LOG="$ROOT/output/setup.log"
+mkdir -p "$ROOT/output"
+
+# Meltano: no usage stats, no release check.
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
+export MELTANO_CLI_DISABLE_VERSION_CHECK=true
+
+# Run a set-up command with its output in $SETUP_LOG, shown only when it fails.
+quietly() {
+  if ! "$@" >>"$SETUP_LOG" 2>&1; then
+    tail -n 30 "$SETUP_LOG" >&2
+    echo "set-up failed: '$*' (full output: output/setup.log)" >&2
+    exit 1
+  fi
+}
+
+# Whether a stamp file holds the given fingerprint.
+stamped() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 
 ensure_project_venv() {
-  local stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+  local want
+  want="$(sha256sum pyproject.toml | cut -c1-16)"
   if [[ ! -x .venv/bin/python ]]; then
     echo "==> Creating .venv"
     "$PYTHON" -m venv .venv
   fi
-  if [[ ! -f "$stamp" ]]; then
-    echo "==> Installing target-iterable and its test tools into .venv"
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[dev]"
-    rm -f .venv/.installed-*
-    touch "$stamp"
+  if ! stamped .venv/.installed "$want"; then
+    echo "==> pip install -e \".[dev]\" into .venv (output in output/setup.log)"
+    quietly .venv/bin/python -m pip install --upgrade pip
+    quietly .venv/bin/python -m pip install -e ".[dev]"
+    echo "$want" >.venv/.installed
   fi
 }
 
 ensure_meltano_venv() {
-  if [[ ! -x .venv-meltano/bin/meltano ]]; then
-    echo "==> Installing Meltano into .venv-meltano"
+  if ! "$MELTANO" --version >/dev/null 2>&1; then
+    echo "==> pip install \"meltano~=4.4\" into .venv-meltano (output in output/setup.log)"
     "$PYTHON" -m venv .venv-meltano
-    .venv-meltano/bin/python -m pip install --quiet --upgrade pip
-    .venv-meltano/bin/python -m pip install --quiet "meltano~=4.4"
+    quietly .venv-meltano/bin/python -m pip install --upgrade pip
+    quietly .venv-meltano/bin/python -m pip install "meltano~=4.4"
+  fi
+}
+
+# meltano install re-resolves the editable target against PyPI each time (~4 s);
+# skip it while meltano.yml, pyproject.toml and Meltano are unchanged.
+ensure_meltano_plugins() {
+  ensure_meltano_venv
+  local want
+  want="$(cat meltano.yml pyproject.toml <("$MELTANO" --version) | sha256sum | cut -c1-16)"
+  if ! stamped .meltano/.installed "$want"; then
+    echo "==> meltano install (plugins declared inline in meltano.yml)"
+    quietly "$MELTANO" install
+    echo "$want" >.meltano/.installed
   fi
 }

@@ -4,10 +4,9 @@
 #
 #     bash scripts/demo.sh
 #
-# On a fresh machine it sets everything up first (needs PyPI only):
-#   .venv           python3 -m venv + pip install -e ".[emulator]"  (target + emulator)
-#   .venv-meltano   python3 -m venv + pip install "meltano~=4.4"    (Meltano, kept apart)
-#   meltano install the plugins declared inline in meltano.yml (no Meltano Hub)
+# On a fresh machine it sets everything up first (needs PyPI only), with the
+# functions of scripts/bootstrap.sh: .venv (target + emulator), .venv-meltano
+# (Meltano, kept apart), and meltano install of the plugins declared inline.
 # Then it starts the emulator on a free loopback port, runs the pipeline and shows
 # what landed. The run itself uses no network beyond 127.0.0.1.
 #
@@ -16,24 +15,15 @@
 # DEMO_VERBOSE=1 (show every Meltano log line, not just the progress lines).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
-PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/.venv"
-MELTANO_VENV="$ROOT/.venv-meltano"
-MELTANO="$MELTANO_VENV/bin/meltano"
 OUTPUT="$ROOT/output"
 REJECTS="$OUTPUT/rejects.jsonl"        # same file as rejects_path in meltano.yml
 EMULATOR_LOG="$OUTPUT/emulator.log"
 RUN_LOG="$OUTPUT/meltano-run.log"
-SETUP_LOG="$OUTPUT/setup.log"
 API_KEY="test-api-key"                 # the emulator's default key
 DEMO_EMAIL="${DEMO_EMAIL:-ada.lovelace@example.com}"
-
-# Meltano: no usage stats, no release check, nothing but PyPI during install.
-export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
-export MELTANO_CLI_DISABLE_VERSION_CHECK=true
 
 STEP=0
 section() {
@@ -43,13 +33,6 @@ section() {
 fail() {
     printf '\nDEMO FAILED: %s\n' "$*" >&2
     exit 1
-}
-# Run a set-up command with its (noisy) output in $SETUP_LOG, shown only on failure.
-quietly() {
-    if ! "$@" >>"$SETUP_LOG" 2>&1; then
-        tail -n 30 "$SETUP_LOG" >&2
-        fail "'$*' failed (full output: ${SETUP_LOG#"$ROOT"/})"
-    fi
 }
 # The pipeline's progress: which job runs, the target's per-stream summary,
 # warnings and errors. Everything is in $RUN_LOG.
@@ -74,56 +57,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 mkdir -p "$OUTPUT"
-: >"$SETUP_LOG"
 
 # ---------------------------------------------------------------------------
-section "Python environment for the target and the emulator (.venv)"
-if [[ ! -x "$VENV/bin/python" ]]; then
-    echo "Creating $VENV"
-    "$PYTHON" -m venv "$VENV"
-fi
-# Re-install only when pyproject.toml changed since the last successful install.
-STAMP="$VENV/.demo-install-stamp"
-WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-if [[ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]] \
-    || [[ ! -x "$VENV/bin/target-iterable" ]] || [[ ! -x "$VENV/bin/iterable-emulator" ]]; then
-    echo "pip install -e \".[emulator]\" (output in ${SETUP_LOG#"$ROOT"/})"
-    quietly "$VENV/bin/python" -m pip install --upgrade pip
-    quietly "$VENV/bin/python" -m pip install -e ".[emulator]"
-    echo "$WANT" >"$STAMP"
-else
-    echo "Already set up (pyproject.toml unchanged since the last install)."
-fi
+section "Set-up: .venv, .venv-meltano, meltano install (skipped when already done)"
+ensure_project_venv
+ensure_meltano_plugins
 "$VENV/bin/target-iterable" --version
-
-# ---------------------------------------------------------------------------
-section "Meltano in its own environment (.venv-meltano)"
-if ! "$MELTANO" --version >/dev/null 2>&1; then
-    echo "Creating $MELTANO_VENV: pip install \"meltano~=4.4\" (output in ${SETUP_LOG#"$ROOT"/})"
-    "$PYTHON" -m venv "$MELTANO_VENV"
-    quietly "$MELTANO_VENV/bin/python" -m pip install --upgrade pip
-    quietly "$MELTANO_VENV/bin/python" -m pip install "meltano~=4.4"
-fi
 "$MELTANO" --version
-
-# ---------------------------------------------------------------------------
-section "meltano install (plugins declared inline in meltano.yml)"
-# meltano install is idempotent but re-resolves the editable target against PyPI
-# each time (~4 s); skip it while meltano.yml, pyproject.toml and Meltano are
-# unchanged and the plugins are in place, so a warm demo needs no network at all.
-MELTANO_STAMP="$ROOT/.meltano/.demo-install-stamp"
-WANT_PLUGINS="$(cat meltano.yml pyproject.toml <("$MELTANO" --version 2>/dev/null) | sha256sum | cut -d' ' -f1)"
-if [[ "$(cat "$MELTANO_STAMP" 2>/dev/null || true)" == "$WANT_PLUGINS" ]] \
-    && [[ -x .meltano/extractors/tap-jsonl/venv/bin/tap-jsonl ]] \
-    && [[ -x .meltano/loaders/target-iterable/venv/bin/target-iterable ]]; then
-    echo "Already installed (meltano.yml and pyproject.toml unchanged since the last meltano install)."
-else
-    STARTED=$SECONDS
-    quietly "$MELTANO" install
-    grep -E "Installed [0-9]+/[0-9]+ plugins" "$SETUP_LOG" | tail -n 1 | sed -E 's/.*meltano +//'
-    echo "$WANT_PLUGINS" >"$MELTANO_STAMP"
-    echo "tap-jsonl and target-iterable installed under .meltano/ in $((SECONDS - STARTED)) s"
-fi
 
 # ---------------------------------------------------------------------------
 section "Local Iterable emulator"

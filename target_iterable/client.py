@@ -193,6 +193,7 @@ class IterableClient:
             max_tries=policy.max_attempts,
             jitter=None,
             on_backoff=log_retry,
+            logger=None,  # log_retry says it once, in our words
         )(self._attempt)
         try:
             response = send(call)
@@ -202,7 +203,9 @@ class IterableClient:
                 endpoint,
                 last.status if last else None,
                 last.code if last else None,
-                f"{exc.description}, still failing after {call.attempts} attempts",
+                exc.description,
+                attempts=call.attempts,
+                throttled=call.throttled,
             ) from None
         response.attempts = call.attempts
         response.throttled = call.throttled

@@ -29,15 +29,23 @@ class IterableApiError(TargetIterableError):
         code: str | None,
         msg: str,
         params: object = None,
+        *,
+        attempts: int = 1,
+        throttled: int = 0,
     ) -> None:
         self.endpoint = endpoint
         self.status = status
         self.code = code
         self.msg = msg
         self.params = params
-        status_text = f"HTTP {status}" if status is not None else "no response"
-        code_text = f" {code}" if code else ""
-        super().__init__(f"Iterable refused {endpoint}: {status_text}{code_text}: {msg}")
+        self.attempts = attempts
+        self.throttled = throttled
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        status_text = f"HTTP {self.status}" if self.status is not None else "no response"
+        code_text = f" {self.code}" if self.code else ""
+        return f"Iterable refused {self.endpoint}: {status_text}{code_text}: {self.msg}"
 
 
 class AuthenticationError(IterableApiError):
@@ -46,6 +54,13 @@ class AuthenticationError(IterableApiError):
 
 class RetriesExhaustedError(IterableApiError):
     """A retryable failure (429, 5xx, network) persisted past the attempt budget."""
+
+    def describe(self) -> str:
+        return (
+            f"{self.endpoint} still failing after {self.attempts} attempts "
+            f"(last: {self.msg}); Iterable or the network is unavailable, rerun later: "
+            "the last STATE emitted is where a rerun resumes"
+        )
 
 
 class SingerInputError(TargetIterableError):

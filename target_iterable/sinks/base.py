@@ -219,8 +219,8 @@ class IterableSink(BatchSink):
         body = self.envelope.wrap([p.item for p in batch])
         try:
             response = self.post(body)
-        except IterableApiError:
-            self.stats.count_failed_request(attempts=1, throttled=0)
+        except IterableApiError as exc:
+            self.stats.count_failed_request(attempts=exc.attempts, throttled=exc.throttled)
             raise
         if response.status >= 400:
             self.stats.count_failed_request(
