@@ -31,6 +31,9 @@ _LISTENING = re.compile(r"iterable-emulator listening on (http://\S+:(\d+))")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
+_READ_ATTEMPTS = 50
+
+
 class EmulatorError(RuntimeError):
     """The emulator process failed to start, or an admin call failed."""
 
@@ -177,11 +180,24 @@ class EmulatorProcess:
         return self._session.request(method, self.url + path, headers=headers, **kwargs)
 
     def _read(self, path: str, **params: Any) -> dict[str, Any]:
-        response = self.api("GET", path, params=params)
-        if response.status_code != 200:
-            raise EmulatorError(f"GET {path}: {response.status_code} {response.text}")
-        result: dict[str, Any] = response.json()
-        return result
+        """Read back through Iterable's API, seeing through the fault switches.
+
+        Tests read while faults are on (to check each STATE as it is emitted), so
+        a faulted answer (5xx, 429, dropped connection) is simply asked again.
+        """
+        for _ in range(_READ_ATTEMPTS):
+            try:
+                response = self.api("GET", path, params=params)
+            except requests.ConnectionError:
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                time.sleep(0.05)
+                continue
+            if response.status_code != 200:
+                raise EmulatorError(f"GET {path}: {response.status_code} {response.text}")
+            result: dict[str, Any] = response.json()
+            return result
+        raise EmulatorError(f"GET {path}: still faulted after {_READ_ATTEMPTS} attempts")
 
     def user_by_email(self, email: str) -> dict[str, Any] | None:
         """The user object (email, userId, dataFields…), or None when unknown."""
