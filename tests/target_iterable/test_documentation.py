@@ -1,0 +1,14 @@
+"""Every setting the target declares is documented in the README's settings table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from target_iterable.settings import CONFIG_SCHEMA
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    missing = [name for name in CONFIG_SCHEMA["properties"] if f"| `{name}` |" not in README]
+    assert missing == []
