@@ -19,6 +19,7 @@ from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from target_iterable.batching import Envelope, plan_bodies
 from target_iterable.client import ApiResponse, IterableClient
+from target_iterable.encoding import encode_for_iterable
 from target_iterable.errors import IterableApiError
 from target_iterable.field_types import flatten_fields, type_conflicts
 from target_iterable.mapping.values import compile_converters
@@ -46,6 +47,21 @@ class PreparedRecord:
     email: str | None = None
     user_id: str | None = None
     event_name: str | None = None
+
+    @classmethod
+    def of_person_payload(
+        cls, records: list[Mapping[str, Any]], payload: dict[str, Any]
+    ) -> PreparedRecord:
+        """For payloads that name a user and carry ``dataFields`` (users, events…)."""
+        return cls(
+            records=records,
+            payload=payload,
+            item=encode_for_iterable(payload),
+            fields=payload["dataFields"],
+            email=payload.get("email"),
+            user_id=payload.get("userId"),
+            event_name=payload.get("eventName"),
+        )
 
     def matches(self, failure: RecordFailure) -> bool:
         if failure.kind == "email":

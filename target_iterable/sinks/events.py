@@ -7,7 +7,6 @@ from typing import Any
 
 from target_iterable.batching import Envelope
 from target_iterable.client import EVENTS_TRACK_BULK, ApiResponse
-from target_iterable.encoding import encode_for_iterable
 from target_iterable.mapping.events import event_payload
 from target_iterable.reasons import Reason
 from target_iterable.responses import disallowed_event_names
@@ -28,15 +27,7 @@ class EventsSink(IterableSink):
             stream_name=self.stream_name,
             key_properties=self.key_properties,
         )
-        return PreparedRecord(
-            records=[record],
-            payload=payload,
-            item=encode_for_iterable(payload),
-            fields=payload["dataFields"],
-            email=payload.get("email"),
-            user_id=payload.get("userId"),
-            event_name=payload["eventName"],
-        )
+        return PreparedRecord.of_person_payload([record], payload)
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         """Iterable types event fields per event name."""

@@ -7,7 +7,6 @@ from typing import Any
 
 from target_iterable.batching import Envelope
 from target_iterable.client import USERS_BULK_UPDATE, ApiResponse
-from target_iterable.encoding import encode_for_iterable
 from target_iterable.mapping.users import user_payload
 from target_iterable.sinks.base import IterableSink, PreparedRecord
 
@@ -26,14 +25,7 @@ def merge_updates(earlier: PreparedRecord, later: PreparedRecord) -> PreparedRec
     """One update equivalent to applying ``earlier`` then ``later``."""
     payload = {**earlier.payload, **later.payload}
     payload["dataFields"] = {**earlier.payload["dataFields"], **later.payload["dataFields"]}
-    return PreparedRecord(
-        records=[*earlier.records, *later.records],
-        payload=payload,
-        item=encode_for_iterable(payload),
-        fields=payload["dataFields"],
-        email=payload.get("email"),
-        user_id=payload.get("userId"),
-    )
+    return PreparedRecord.of_person_payload([*earlier.records, *later.records], payload)
 
 
 def merge_duplicate_users(pending: list[PreparedRecord]) -> list[PreparedRecord]:
@@ -58,15 +50,7 @@ class UsersSink(IterableSink):
     endpoint = USERS_BULK_UPDATE
 
     def prepare(self, record: dict[str, Any]) -> PreparedRecord:
-        payload = user_payload(record, self.converters)
-        return PreparedRecord(
-            records=[record],
-            payload=payload,
-            item=encode_for_iterable(payload),
-            fields=payload["dataFields"],
-            email=payload.get("email"),
-            user_id=payload.get("userId"),
-        )
+        return PreparedRecord.of_person_payload([record], user_payload(record, self.converters))
 
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         return merge_duplicate_users(pending)

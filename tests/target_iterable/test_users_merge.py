@@ -6,22 +6,13 @@ from typing import Any
 
 import orjson
 
-from target_iterable.encoding import encode_for_iterable
 from target_iterable.mapping.users import user_payload
 from target_iterable.sinks.base import PreparedRecord
 from target_iterable.sinks.users import merge_duplicate_users
 
 
 def prepared(record: dict[str, Any]) -> PreparedRecord:
-    payload = user_payload(record, {})
-    return PreparedRecord(
-        records=[record],
-        payload=payload,
-        item=encode_for_iterable(payload),
-        fields=payload["dataFields"],
-        email=payload.get("email"),
-        user_id=payload.get("userId"),
-    )
+    return PreparedRecord.of_person_payload([record], user_payload(record, {}))
 
 
 def test_later_fields_win_in_input_order_and_all_records_are_kept() -> None:
