@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,35 @@ def test_max_rejected_ratio_fails_the_run_after_accounting_for_every_record(
     emulator.reset()
     lenient = run_target(tmp_path, {**target_config, "max_rejected_ratio": 1}, messages)
     assert lenient.returncode == 0
+
+
+def test_summary_is_emitted_as_sdk_metrics(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    run = run_target(
+        tmp_path,
+        target_config,
+        [
+            schema("users", {"email": ANY}),
+            record("users", {"email": "good@x.io"}),
+            record("users", {"email": "bad-1"}),
+        ],
+    )
+    points = [
+        json.loads(line.split("METRIC: ", 1)[1])
+        for line in run.stderr.splitlines()
+        if "METRIC: " in line
+    ]
+    ours = {
+        (p["metric"], tuple(sorted(p["tags"].items())), p["value"])
+        for p in points
+        if ("status" in p["tags"] and p["tags"]["status"] in ("accepted", "rejected"))
+        or "kind" in p["tags"]
+    }
+    assert ("record_count", (("status", "accepted"), ("stream", "users")), 1) in ours
+    assert (
+        "record_count",
+        (("reason", "invalid_email"), ("status", "rejected"), ("stream", "users")),
+        1,
+    ) in ours
+    assert ("http_request_count", (("kind", "request"), ("stream", "users")), 1) in ours

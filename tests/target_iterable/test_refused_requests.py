@@ -117,3 +117,55 @@ def test_other_400s_are_bisected_until_bad_records_stand_alone(
     assert sorted(fake.accepted) == sorted(set(emails) - bad)
     # O(k log n): each bad record costs at most two requests per halving level.
     assert fake.requests <= 1 + 2 * max(bad_count, 1) * math.ceil(math.log2(n))
+
+
+class InvalidDataForOneRecord:
+    """Refuses, by email, the user of whichever record carries ``bio: "bad"``."""
+
+    def __init__(self) -> None:
+        self.bodies: list[list[dict[str, Any]]] = []
+
+    def bulk_update_users(self, body: bytes) -> ApiResponse:
+        users = orjson.loads(body)["users"]
+        self.bodies.append(users)
+        bad = sorted({u["email"] for u in users if u["dataFields"].get("bio") == "bad"})
+        return ApiResponse(
+            200,
+            {
+                "successCount": len(users) - len(bad),
+                "failCount": len(bad),
+                "failedUpdates": {"invalidDataEmails": bad},
+            },
+        )
+
+
+def test_shared_identifier_with_data_dependent_failure_is_resolved_by_resending_alone(
+    tmp_path: Path,
+) -> None:
+    target = TargetIterable(
+        config={
+            "api_key": "k",
+            "api_base_url": "http://127.0.0.1:9",
+            "rejects_path": str(tmp_path / "rejects.jsonl"),
+        }
+    )
+    fake = InvalidDataForOneRecord()
+    target.__dict__["client"] = fake
+    sink = UsersSink(target, "users", {"properties": {}}, [])
+    good = {"email": "a@x.io", "bio": "fine"}
+    bad = {"email": "A@x.io", "bio": "bad"}  # the same user, as Iterable compares emails
+    batch = [
+        PreparedRecord.of_person_payload([r], user_payload(r, {}))
+        for r in (good, bad, {"email": "b@x.io", "bio": "ok"})
+    ]
+
+    sink.send(batch)
+    target.rejects.close()
+
+    rejected = [
+        orjson.loads(line) for line in (tmp_path / "rejects.jsonl").read_bytes().splitlines()
+    ]
+    assert [(r["record"], r["reason"]) for r in rejected] == [(bad, "invalid_data")]
+    # The first answer named a@x.io for two records: each was sent again alone.
+    assert [len(body) for body in fake.bodies] == [3, 1, 1]
+    assert sink.stats.accepted == 2
