@@ -29,7 +29,7 @@ class RequestDispatcher:
     def __init__(self, name: str, *, concurrency: int, max_queued: int | None = None) -> None:
         self.name = name
         self.concurrency = max(1, concurrency)
-        self.max_queued = max_queued or 2 * self.concurrency
+        self.max_queued = max_queued or self.concurrency
         self._queue: list[_Queued] = []
         self._in_flight_keys: list[Set[str]] = []
         self._busy = 0

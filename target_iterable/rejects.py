@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
 from target_iterable.encoding import encode_faithfully
 from target_iterable.reasons import Reason
 
@@ -25,7 +27,7 @@ class RejectedRecord:
     """One refused record, as written to the rejects file."""
 
     stream: str
-    record: Mapping[str, Any]
+    record: Mapping[str, Any] | bytes  # bytes: already encoded (see PreparedRecord)
     reason: Reason
     message: str
 
@@ -36,7 +38,9 @@ class RejectedRecord:
                     "stream": self.stream,
                     "reason": self.reason.value,
                     "message": self.message,
-                    "record": self.record,
+                    "record": msgspec.Raw(self.record)
+                    if isinstance(self.record, bytes)
+                    else self.record,
                     "rejected_at": dt.datetime.now(dt.timezone.utc).isoformat(),
                 }
             )

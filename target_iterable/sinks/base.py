@@ -9,10 +9,11 @@ records in refused requests, and the rejects file.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import orjson
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
@@ -36,32 +37,36 @@ if TYPE_CHECKING:
 class PreparedRecord:
     """A record mapped and encoded for its request body, with what identifies it.
 
-    ``records`` holds the input record(s) it stands for: several when duplicates
-    of one user were merged into one update.
+    Thousands wait in queues at once, so it holds bytes, not dicts: ``item`` is
+    its part of the request body, ``sources`` the input record(s) it stands for,
+    encoded for the rejects file (several when updates of one user were merged).
     """
 
-    records: list[Mapping[str, Any]]
-    payload: dict[str, Any]
+    sources: list[bytes]
     item: bytes
-    fields: Mapping[str, Any] = field(default_factory=dict)
     email: str | None = None
     user_id: str | None = None
     event_name: str | None = None
 
     @classmethod
-    def of_person_payload(
-        cls, records: list[Mapping[str, Any]], payload: dict[str, Any]
-    ) -> PreparedRecord:
+    def of_person_payload(cls, sources: list[bytes], payload: dict[str, Any]) -> PreparedRecord:
         """For payloads that name a user and carry ``dataFields`` (users, events…)."""
         return cls(
-            records=records,
-            payload=payload,
+            sources=sources,
             item=encode_for_iterable(payload),
-            fields=payload["dataFields"],
             email=payload.get("email"),
             user_id=payload.get("userId"),
             event_name=payload.get("eventName"),
         )
+
+    def payload(self) -> dict[str, Any]:
+        """The payload, decoded again (only on rare paths: merging, refusals)."""
+        decoded: dict[str, Any] = orjson.loads(self.item)
+        return decoded
+
+    @property
+    def record_count(self) -> int:
+        return len(self.sources)
 
     def matches(self, failure: RecordFailure) -> bool:
         if failure.kind == "email":
@@ -107,9 +112,17 @@ class IterableSink(BatchSink):
 
     # Hooks for subclasses -------------------------------------------------------------
 
-    def prepare(self, record: dict[str, Any]) -> PreparedRecord:
-        """Map and encode one record (pure); raise RecordRejected to refuse it."""
+    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+        """Map and encode one record, returning it and its typed fields (pure).
+
+        Raise RecordRejected to refuse the record.
+        """
         raise NotImplementedError
+
+    def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
+        """The fields whose types Iterable locks (decoded on the rare paths that need them)."""
+        fields: Mapping[str, Any] = prepared.payload()["dataFields"]
+        return fields
 
     def post(self, body: bytes) -> ApiResponse:
         """Send one request body to this object's endpoint."""
@@ -186,7 +199,7 @@ class IterableSink(BatchSink):
         try:
             if self._schema_violation is not None:
                 raise RecordRejected(Reason.SCHEMA_VIOLATION, self._schema_violation)
-            prepared = self.prepare(record)
+            prepared, fields = self.prepare(record)
             if not self.envelope.fits_alone(prepared.item):
                 raise RecordRejected(
                     Reason.RECORD_TOO_LARGE,
@@ -194,7 +207,7 @@ class IterableSink(BatchSink):
                     "over Iterable's 4 MB body limit",
                 )
             locked = self._target.locked_types(self.type_scope(prepared))
-            if locked and (conflicts := type_conflicts(prepared.fields, locked)):
+            if locked and (conflicts := type_conflicts(fields, locked)):
                 raise RecordRejected(Reason.TYPE_MISMATCH, "; ".join(conflicts))
         except RecordRejected as refusal:
             self.reject(record, refusal.reason, refusal.message)
@@ -219,13 +232,13 @@ class IterableSink(BatchSink):
 
     # Sending --------------------------------------------------------------------------
 
-    def reject(self, record: Mapping[str, Any], reason: Reason, message: str) -> None:
+    def reject(self, record: Mapping[str, Any] | bytes, reason: Reason, message: str) -> None:
         self.stats.count_rejected(reason)
         self._target.rejects.write(RejectedRecord(self.stream_name, record, reason, message))
 
     def reject_prepared(self, prepared: PreparedRecord, reason: Reason, message: str) -> None:
-        for record in prepared.records:
-            self.reject(record, reason, message)
+        for source in prepared.sources:
+            self.reject(source, reason, message)
 
     def send(self, batch: Sequence[PreparedRecord]) -> None:
         """Send one body; account for every record in it (accepted or rejected)."""
@@ -250,8 +263,8 @@ class IterableSink(BatchSink):
         for index, failure in failures.items():
             if failure is not RESEND_ALONE:
                 self.reject_prepared(batch[index], *failure)
-                rejected += len(batch[index].records)
-        records = sum(len(p.records) for p in batch) - sum(len(p.records) for p in resend)
+                rejected += batch[index].record_count
+        records = sum(p.record_count for p in batch) - sum(p.record_count for p in resend)
         self.stats.count_request(
             records=records,
             accepted=records - rejected,
@@ -270,7 +283,7 @@ class IterableSink(BatchSink):
         kept = []
         for prepared in batch:
             locked = self._target.locked_types(self.type_scope(prepared))
-            conflicts = type_conflicts(prepared.fields, locked) if locked else []
+            conflicts = type_conflicts(self.fields_of(prepared), locked) if locked else []
             if conflicts:
                 self.reject_prepared(prepared, Reason.TYPE_MISMATCH, "; ".join(conflicts))
             else:
@@ -282,16 +295,13 @@ class IterableSink(BatchSink):
     ) -> None:
         """Remember each field type Iterable reported, in the scope of the records
         that carry the offending value (event fields are typed per event name)."""
+        values = {id(p): dict(flatten_fields(self.fields_of(p))) for p in batch}
         for path, error in errors.items():
             expected = error.get("expectedType")
             if not isinstance(expected, str):
                 continue
-            carriers = [p for p in batch if path in dict(flatten_fields(p.fields))]
-            offending = [
-                p
-                for p in carriers
-                if dict(flatten_fields(p.fields))[path] == error.get("offendingValue")
-            ]
+            carriers = [p for p in batch if path in values[id(p)]]
+            offending = [p for p in carriers if values[id(p)][path] == error.get("offendingValue")]
             for prepared in offending or carriers:
                 self._target.lock_type(self.type_scope(prepared), path, expected)
 

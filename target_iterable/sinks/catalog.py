@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -9,7 +10,7 @@ import orjson
 from target_iterable.batching import Envelope
 from target_iterable.checks import MAX_CATALOG_ITEM_BYTES
 from target_iterable.client import CATALOG_ITEMS, ApiResponse, raise_for_request_error
-from target_iterable.encoding import encode_for_iterable
+from target_iterable.encoding import encode_faithfully, encode_for_iterable
 from target_iterable.mapping.catalog import catalog_item
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.settings import MAX_CATALOG_BATCH_SIZE
@@ -33,7 +34,7 @@ class CatalogSink(IterableSink):
         self.catalog = self.stream_name[len(CATALOG_STREAM_PREFIX) :]
         self._catalog_ready = False
 
-    def prepare(self, record: dict[str, Any]) -> PreparedRecord:
+    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         item_id, fields = catalog_item(record, self.converters)
         encoded_fields = encode_for_iterable(fields)
         if len(encoded_fields) > MAX_CATALOG_ITEM_BYTES:
@@ -42,12 +43,13 @@ class CatalogSink(IterableSink):
                 f"catalog item '{item_id}' encodes to {len(encoded_fields)} bytes; "
                 f"Iterable allows {MAX_CATALOG_ITEM_BYTES} per item",
             )
-        return PreparedRecord(
-            records=[record],
-            payload=fields,
-            item=orjson.dumps(item_id) + b":" + encoded_fields,
-            fields=fields,
-        )
+        item = orjson.dumps(item_id) + b":" + encoded_fields
+        return PreparedRecord(sources=[encode_faithfully(record)], item=item), fields
+
+    def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
+        """The item's fields, decoded from its ``"itemId": {...}`` body fragment."""
+        document: dict[str, Mapping[str, Any]] = orjson.loads(b"{" + prepared.item + b"}")
+        return next(iter(document.values()))
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         return f"catalog:{self.catalog}"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from target_iterable.batching import Envelope
 from target_iterable.client import EVENTS_TRACK_BULK, ApiResponse
+from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.events import event_payload
 from target_iterable.reasons import Reason
 from target_iterable.responses import disallowed_event_names
@@ -20,14 +21,17 @@ class EventsSink(IterableSink):
     batch_size_setting = "events_batch_size"
     endpoint = EVENTS_TRACK_BULK
 
-    def prepare(self, record: dict[str, Any]) -> PreparedRecord:
+    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         payload = event_payload(
             record,
             self.converters,
             stream_name=self.stream_name,
             key_properties=self.key_properties,
         )
-        return PreparedRecord.of_person_payload([record], payload)
+        return (
+            PreparedRecord.of_person_payload([encode_faithfully(record)], payload),
+            payload["dataFields"],
+        )
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         """Iterable types event fields per event name."""

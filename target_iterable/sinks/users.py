@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from target_iterable.batching import Envelope
 from target_iterable.client import USERS_BULK_UPDATE, ApiResponse
+from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.users import user_payload
 from target_iterable.sinks.base import IterableSink, PreparedRecord
 
@@ -23,9 +24,9 @@ def user_key(prepared: PreparedRecord) -> str:
 
 def merge_updates(earlier: PreparedRecord, later: PreparedRecord) -> PreparedRecord:
     """One update equivalent to applying ``earlier`` then ``later``."""
-    payload = {**earlier.payload, **later.payload}
-    payload["dataFields"] = {**earlier.payload["dataFields"], **later.payload["dataFields"]}
-    return PreparedRecord.of_person_payload([*earlier.records, *later.records], payload)
+    first, second = earlier.payload(), later.payload()
+    payload = {**first, **second, "dataFields": {**first["dataFields"], **second["dataFields"]}}
+    return PreparedRecord.of_person_payload([*earlier.sources, *later.sources], payload)
 
 
 def merge_duplicate_users(pending: list[PreparedRecord]) -> list[PreparedRecord]:
@@ -49,8 +50,12 @@ class UsersSink(IterableSink):
     batch_size_setting = "users_batch_size"
     endpoint = USERS_BULK_UPDATE
 
-    def prepare(self, record: dict[str, Any]) -> PreparedRecord:
-        return PreparedRecord.of_person_payload([record], user_payload(record, self.converters))
+    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+        payload = user_payload(record, self.converters)
+        return (
+            PreparedRecord.of_person_payload([encode_faithfully(record)], payload),
+            payload["dataFields"],
+        )
 
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         return merge_duplicate_users(pending)

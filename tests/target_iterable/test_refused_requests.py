@@ -11,7 +11,7 @@ import pytest
 
 from iterable_emulator.testing import EmulatorProcess
 from target_iterable.client import ApiResponse
-from target_iterable.encoding import encode_for_iterable
+from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.users import user_payload
 from target_iterable.sinks.base import PreparedRecord
 from target_iterable.sinks.users import UsersSink
@@ -77,13 +77,8 @@ class BadParamsForSomeUsers:
 
 
 def prepared(email: str) -> PreparedRecord:
-    payload = user_payload({"email": email}, {})
-    return PreparedRecord(
-        records=[{"email": email}],
-        payload=payload,
-        item=encode_for_iterable(payload),
-        email=email,
-    )
+    record = {"email": email}
+    return PreparedRecord.of_person_payload([encode_faithfully(record)], user_payload(record, {}))
 
 
 @pytest.mark.parametrize(("n", "bad_count"), [(1000, 1), (1000, 3), (64, 64), (17, 0)])
@@ -155,7 +150,7 @@ def test_shared_identifier_with_data_dependent_failure_is_resolved_by_resending_
     good = {"email": "a@x.io", "bio": "fine"}
     bad = {"email": "A@x.io", "bio": "bad"}  # the same user, as Iterable compares emails
     batch = [
-        PreparedRecord.of_person_payload([r], user_payload(r, {}))
+        PreparedRecord.of_person_payload([encode_faithfully(r)], user_payload(r, {}))
         for r in (good, bad, {"email": "b@x.io", "bio": "ok"})
     ]
 

@@ -6,13 +6,14 @@ from typing import Any
 
 import orjson
 
+from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.users import user_payload
 from target_iterable.sinks.base import PreparedRecord
 from target_iterable.sinks.users import merge_duplicate_users
 
 
 def prepared(record: dict[str, Any]) -> PreparedRecord:
-    return PreparedRecord.of_person_payload([record], user_payload(record, {}))
+    return PreparedRecord.of_person_payload([encode_faithfully(record)], user_payload(record, {}))
 
 
 def test_later_fields_win_in_input_order_and_all_records_are_kept() -> None:
@@ -24,7 +25,7 @@ def test_later_fields_win_in_input_order_and_all_records_are_kept() -> None:
 
     assert [m.email for m in merged] == ["ada@example.com", "grace@example.com"]
     ada = merged[0]
-    assert ada.records == [first, second, third]
+    assert [orjson.loads(source) for source in ada.sources] == [first, second, third]
     assert orjson.loads(ada.item) == {
         "email": "ada@example.com",
         "userId": "u1",
@@ -37,4 +38,4 @@ def test_users_by_user_id_only_merge_by_user_id() -> None:
         [prepared({"userId": "7", "a": 1}), prepared({"userId": "7", "b": 2})]
     )
     assert len(merged) == 1
-    assert merged[0].fields == {"a": 1, "b": 2}
+    assert merged[0].payload()["dataFields"] == {"a": 1, "b": 2}
