@@ -22,6 +22,8 @@ class Reason(str, Enum):
     SCHEMA_VIOLATION = "schema_violation"
     MALFORMED_RECORD = "malformed_record"
     STREAM_MAP_ERROR = "stream_map_error"
+    MISSING_TOKEN = "missing_token"
+    INVALID_PLATFORM = "invalid_platform"
     ITEM_TOO_LARGE = "item_too_large"
     RECORD_TOO_LARGE = "record_too_large"
     # Refused by Iterable.
