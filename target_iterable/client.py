@@ -32,6 +32,11 @@ USER_AGENT = "target-iterable (Meltano Singer SDK)"
 USERS_BULK_UPDATE = "users_bulk_update"
 EVENTS_TRACK_BULK = "events_track_bulk"
 CATALOG_ITEMS = "catalog_items"
+DEVICE_TOKENS = "device_tokens"
+# Endpoints whose rate limits Iterable does not document: not paced, only retried.
+COMMERCE = "commerce"
+LISTS = "lists"
+SUBSCRIPTIONS = "subscriptions"
 # Pace a little under each limit: requests leave evenly spaced but arrive with
 # network jitter, and Iterable counts arrivals.
 RATE_SAFETY_MARGIN = 0.97
@@ -145,6 +150,29 @@ class IterableClient:
         return self.request(
             "POST", f"/api/catalogs/{quote(catalog)}/items", body=body, paced=CATALOG_ITEMS
         )
+
+    def track_purchase(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/commerce/trackPurchase", body=body)
+
+    def update_cart(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/commerce/updateCart", body=body)
+
+    def register_device_token(self, body: bytes) -> ApiResponse:
+        return self.request(
+            "POST", "/api/users/registerDeviceToken", body=body, paced=DEVICE_TOKENS
+        )
+
+    def register_browser_token(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/users/registerBrowserToken", body=body)
+
+    def subscribe_to_list(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/lists/subscribe", body=body)
+
+    def unsubscribe_from_list(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/lists/unsubscribe", body=body)
+
+    def bulk_update_subscriptions(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/users/bulkUpdateSubscriptions", body=body)
 
     def create_catalog(self, catalog: str) -> ApiResponse:
         return self.request("POST", f"/api/catalogs/{quote(catalog)}")

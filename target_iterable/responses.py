@@ -42,9 +42,13 @@ _FAILED_UPDATE_LISTS: dict[str, tuple[Reason, IdentityKind, str]] = {
     ),
     "notFoundEmails": (Reason.USER_NOT_FOUND, "email", "no Iterable user has this email"),
     "notFoundUserIds": (Reason.USER_NOT_FOUND, "userId", "no Iterable user has this userId"),
+    # bulkUpdateSubscriptions: a valid identifier whose update failed.
+    "validEmailFailures": (Reason.INVALID_DATA, "email", "Iterable refused the update"),
+    "validUserIdFailures": (Reason.INVALID_DATA, "userId", "Iterable refused the update"),
 }
-# Deprecated top-level duplicates of failedUpdates that older responses carry.
-_DEPRECATED_LISTS = ("invalidEmails", "invalidUserIds")
+# Lists at the top level: deprecated duplicates of failedUpdates in bulk user and
+# event answers; the only place bulkUpdateSubscriptions reports failures.
+_TOP_LEVEL_LISTS = ("invalidEmails", "invalidUserIds", "validEmailFailures", "validUserIdFailures")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def record_failures(body: Mapping[str, Any]) -> Iterator[RecordFailure]:
     seen: set[tuple[str, str]] = set()
     failed_updates = body.get("failedUpdates") or {}
     sources = [(name, failed_updates.get(name)) for name in _FAILED_UPDATE_LISTS]
-    sources += [(name, body.get(name)) for name in _DEPRECATED_LISTS]
+    sources += [(name, body.get(name)) for name in _TOP_LEVEL_LISTS]
     for name, values in sources:
         if not isinstance(values, list):
             continue

@@ -13,7 +13,11 @@ from singer_sdk.sinks import Sink
 
 from target_iterable.errors import UnknownStreamError
 from target_iterable.sinks.catalog import CATALOG_STREAM_PREFIX, CatalogSink
+from target_iterable.sinks.commerce import CartsSink, PurchasesSink
+from target_iterable.sinks.devices import DevicesSink
 from target_iterable.sinks.events import EventsSink
+from target_iterable.sinks.lists import LIST_STREAM_PREFIX, ListSink
+from target_iterable.sinks.subscriptions import SubscriptionsSink
 from target_iterable.sinks.users import UsersSink
 
 # Catalog names: letters, digits and dashes, at most 255. [FACTS: Catalogs]
@@ -39,6 +43,17 @@ ROUTES: tuple[Route, ...] = (
         lambda name: name.startswith(CATALOG_STREAM_PREFIX),
         CatalogSink,
     ),
+    Route("purchases", lambda name: name == "purchases", PurchasesSink),
+    Route("carts", lambda name: name == "carts", CartsSink),
+    Route("devices", lambda name: name == "devices", DevicesSink),
+    Route(
+        "list-<listId>",
+        lambda name: (
+            name.startswith(LIST_STREAM_PREFIX) and name[len(LIST_STREAM_PREFIX) :].isdigit()
+        ),
+        ListSink,
+    ),
+    Route("subscriptions", lambda name: name == "subscriptions", SubscriptionsSink),
 )
 
 

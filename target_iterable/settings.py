@@ -138,6 +138,39 @@ CONFIG_SCHEMA = th.PropertiesList(
         "1 never fails; 0 fails on any reject. Rejected records are in rejects_path either way.",
     ),
     th.Property(
+        "stream_options",
+        th.ObjectType(
+            additional_properties=th.ObjectType(
+                th.Property("event_name", th.StringType, description="Default eventName."),
+                th.Property("campaign_id", th.IntegerType, description="Default campaignId."),
+                th.Property("template_id", th.IntegerType, description="Default templateId."),
+                th.Property(
+                    "merge_nested_objects",
+                    th.BooleanType,
+                    description="users: merge top-level objects instead of replacing them.",
+                ),
+                th.Property(
+                    "prefer_user_id",
+                    th.BooleanType,
+                    description="users: create unknown userIds in email-based projects.",
+                ),
+                th.Property(
+                    "update_existing_users_only",
+                    th.BooleanType,
+                    description="list-<id>: subscribe only users that already exist.",
+                ),
+                th.Property(
+                    "channel_unsubscribe",
+                    th.BooleanType,
+                    description="list-<id>: unsubscribing also unsubscribes from the channel.",
+                ),
+            )
+        ),
+        description="Options per stream name (after stream maps), e.g. "
+        '{"events-signups": {"event_name": "signup", "campaign_id": 123}}. A record\'s own '
+        "eventName / campaignId / templateId win over these defaults.",
+    ),
+    th.Property(
         "skip_unknown_streams",
         th.BooleanType,
         default=False,

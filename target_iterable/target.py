@@ -26,6 +26,7 @@ from singer_sdk.target_base import Target
 
 from target_iterable.client import (
     CATALOG_ITEMS,
+    DEVICE_TOKENS,
     EVENTS_TRACK_BULK,
     USERS_BULK_UPDATE,
     ClientSettings,
@@ -90,6 +91,8 @@ class TargetIterable(Target):
                     USERS_BULK_UPDATE: float(self.config["users_requests_per_second"]),
                     EVENTS_TRACK_BULK: float(self.config["events_requests_per_second"]),
                     CATALOG_ITEMS: float(self.config["catalog_requests_per_second"]),
+                    # registerDeviceToken: 500/s per project [FACTS].
+                    DEVICE_TOKENS: 500.0,
                 },
             )
         )

@@ -26,3 +26,12 @@ def data_fields(record: Mapping[str, Any], top_level: Collection[str]) -> dict[s
         for name, value in record.items()
         if name not in top_level and not name.startswith(SDC_PREFIX)
     }
+
+
+def with_defaults(record: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with ``defaults`` filled in where it has no value (its own win)."""
+    merged = dict(record)
+    for name, value in defaults.items():
+        if merged.get(name) is None and value is not None:
+            merged[name] = value
+    return merged

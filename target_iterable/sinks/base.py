@@ -8,9 +8,11 @@ records in refused requests, and the rejects file.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
@@ -47,16 +49,22 @@ class PreparedRecord:
     email: str | None = None
     user_id: str | None = None
     event_name: str | None = None
+    # Which of the sink's endpoints takes it (lists: subscribe or unsubscribe…).
+    route: str = ""
 
     @classmethod
-    def of_person_payload(cls, sources: list[bytes], payload: dict[str, Any]) -> PreparedRecord:
-        """For payloads that name a user and carry ``dataFields`` (users, events…)."""
+    def of_person_payload(
+        cls, sources: list[bytes], payload: dict[str, Any], route: str = ""
+    ) -> PreparedRecord:
+        """For payloads that name a user at the top level or under ``user``."""
+        person = payload.get("user") or payload
         return cls(
             sources=sources,
             item=encode_for_iterable(payload),
-            email=payload.get("email"),
-            user_id=payload.get("userId"),
+            email=person.get("email"),
+            user_id=person.get("userId"),
             event_name=payload.get("eventName"),
+            route=route,
         )
 
     def payload(self) -> dict[str, Any]:
@@ -79,6 +87,12 @@ Failure = tuple[Reason, str]
 # shared with other records of the request, for a reason that depends on the data.
 RESEND_ALONE: Failure = (Reason.INVALID_DATA, "resend alone")
 DATA_DEPENDENT_REASONS = frozenset({Reason.INVALID_DATA})
+# stream_options that give a record field its default value.
+DEFAULT_FIELD_OPTIONS = {
+    "event_name": "eventName",
+    "campaign_id": "campaignId",
+    "template_id": "templateId",
+}
 
 
 class IterableSink(BatchSink):
@@ -88,11 +102,13 @@ class IterableSink(BatchSink):
     # each drain is split into requests of at most ``max_items_per_request``.
     MAX_SIZE_DEFAULT = 5000
     envelope: ClassVar[Envelope]
-    batch_size_setting: ClassVar[str]
+    # The setting capping items per request; None: one record per request.
+    batch_size_setting: ClassVar[str | None]
     # The rate-limited endpoint (client.USERS_BULK_UPDATE…): one dispatcher and one
     # rate limiter per endpoint, shared by every stream that feeds it.
     endpoint: ClassVar[str]
     max_batch_size: ClassVar[int | None] = None
+    ordered_per_user: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -107,38 +123,69 @@ class IterableSink(BatchSink):
         self.stats = target.run_summary.for_stream(stream_name)
         self._prepared: list[PreparedRecord] = []
         self._schema_violation: str | None = None
-        size = int(self.config[self.batch_size_setting])
+        self.options: Mapping[str, Any] = (self.config.get("stream_options") or {}).get(
+            stream_name, {}
+        )
+        size = int(self.config[self.batch_size_setting]) if self.batch_size_setting else 1
         self.max_items_per_request = min(size, self.max_batch_size or size)
 
     # Hooks for subclasses -------------------------------------------------------------
 
+    @abc.abstractmethod
     def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         """Map and encode one record, returning it and its typed fields (pure).
 
         Raise RecordRejected to refuse the record.
         """
-        raise NotImplementedError
+
+    @property
+    def record_defaults(self) -> dict[str, Any]:
+        """Record fields given per stream in ``stream_options`` (event name, campaign…)."""
+        names = {
+            "event_name": "eventName",
+            "campaign_id": "campaignId",
+            "template_id": "templateId",
+        }
+        return {
+            field: self.options[option] for option, field in names.items() if option in self.options
+        }
 
     def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
         """The fields whose types Iterable locks (decoded on the rare paths that need them)."""
         fields: Mapping[str, Any] = prepared.payload()["dataFields"]
         return fields
 
-    def post(self, body: bytes) -> ApiResponse:
-        """Send one request body to this object's endpoint."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def post(self, body: bytes, route: str) -> ApiResponse:
+        """Send one request body to this object's endpoint for ``route``."""
 
+    def envelope_for(self, route: str) -> Envelope:
+        """The body around the items of one route (one envelope unless overridden)."""
+        return self.envelope
+
+    @abc.abstractmethod
     def type_scope(self, prepared: PreparedRecord) -> str:
         """Where Iterable locks this record's field types (project users, an event name…)."""
-        raise NotImplementedError
 
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         """Last look at a drained batch before it is cut into requests (merging…)."""
         return pending
 
     def ordering_keys(self, batch: Sequence[PreparedRecord]) -> frozenset[str]:
-        """Requests sharing a key are sent one after the other, in order."""
-        return frozenset()
+        """Requests sharing a key are sent one after the other, in order.
+
+        Sinks whose updates overwrite (profiles, carts, memberships) order them
+        per user; events and purchases need not, and keep full concurrency.
+        """
+        if not self.ordered_per_user:
+            return frozenset()
+        keys = set()
+        for prepared in batch:
+            if prepared.email is not None:
+                keys.add(f"email:{prepared.email.lower()}")
+            if prepared.user_id is not None:
+                keys.add(f"userId:{prepared.user_id}")
+        return frozenset(keys)
 
     def failures_in(
         self, response: ApiResponse, batch: Sequence[PreparedRecord]
@@ -200,7 +247,7 @@ class IterableSink(BatchSink):
             if self._schema_violation is not None:
                 raise RecordRejected(Reason.SCHEMA_VIOLATION, self._schema_violation)
             prepared, fields = self.prepare(record)
-            if not self.envelope.fits_alone(prepared.item):
+            if not self.envelope_for(prepared.route).fits_alone(prepared.item):
                 raise RecordRejected(
                     Reason.RECORD_TOO_LARGE,
                     f"record encodes to {len(prepared.item)} bytes, "
@@ -223,12 +270,16 @@ class IterableSink(BatchSink):
         pending, self._prepared = self._prepared, []
         pending = self.before_send(pending)
         dispatcher = self._target.dispatcher(self.endpoint)
-        sizes = [len(p.item) for p in pending]
-        for indexes in plan_bodies(
-            sizes, max_items=self.max_items_per_request, overhead=self.envelope.overhead
-        ):
-            batch = [pending[i] for i in indexes]
-            dispatcher.submit(partial(self.send, batch), self.ordering_keys(batch))
+        # Consecutive records of one route share requests; routes keep input order.
+        for route, group in groupby(pending, key=lambda p: p.route):
+            run = list(group)
+            overhead = self.envelope_for(route).overhead
+            sizes = [len(p.item) for p in run]
+            for indexes in plan_bodies(
+                sizes, max_items=self.max_items_per_request, overhead=overhead
+            ):
+                batch = [run[i] for i in indexes]
+                dispatcher.submit(partial(self.send, batch), self.ordering_keys(batch))
 
     # Sending --------------------------------------------------------------------------
 
@@ -245,9 +296,10 @@ class IterableSink(BatchSink):
         batch = self.refuse_known_mismatches(batch)
         if not batch:
             return
-        body = self.envelope.wrap([p.item for p in batch])
+        route = batch[0].route
+        body = self.envelope_for(route).wrap([p.item for p in batch])
         try:
-            response = self.post(body)
+            response = self.post(body, route)
         except IterableApiError as exc:
             self.stats.count_failed_request(attempts=exc.attempts, throttled=exc.throttled)
             raise

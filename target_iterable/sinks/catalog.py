@@ -72,5 +72,5 @@ class CatalogSink(IterableSink):
             self.ensure_catalog()
         super().process_batch(context)
 
-    def post(self, body: bytes) -> ApiResponse:
+    def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.upsert_catalog_items(self.catalog, body)

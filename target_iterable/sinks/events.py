@@ -9,6 +9,7 @@ from target_iterable.batching import Envelope
 from target_iterable.client import EVENTS_TRACK_BULK, ApiResponse
 from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.events import event_payload
+from target_iterable.mapping.fields import with_defaults
 from target_iterable.reasons import Reason
 from target_iterable.responses import disallowed_event_names
 from target_iterable.sinks.base import Failure, IterableSink, PreparedRecord
@@ -23,7 +24,7 @@ class EventsSink(IterableSink):
 
     def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         payload = event_payload(
-            record,
+            with_defaults(record, self.record_defaults),
             self.converters,
             stream_name=self.stream_name,
             key_properties=self.key_properties,
@@ -43,7 +44,7 @@ class EventsSink(IterableSink):
         self._target.flush_users()
         super().process_batch(context)
 
-    def post(self, body: bytes) -> ApiResponse:
+    def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.track_events(body)
 
     def failures_in(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from target_iterable.batching import Envelope
 from target_iterable.client import USERS_BULK_UPDATE, ApiResponse
 from target_iterable.encoding import encode_faithfully
-from target_iterable.mapping.users import user_payload
+from target_iterable.mapping.users import UserOptions, user_payload
 from target_iterable.sinks.base import IterableSink, PreparedRecord
 
 # Iterable types user fields project-wide, whatever stream they came from.
@@ -49,28 +50,27 @@ class UsersSink(IterableSink):
     envelope = Envelope(b'{"users":[', b"]}")
     batch_size_setting = "users_batch_size"
     endpoint = USERS_BULK_UPDATE
+    ordered_per_user = True
 
     def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
-        payload = user_payload(record, self.converters)
+        payload = user_payload(record, self.converters, self.user_options)
         return (
             PreparedRecord.of_person_payload([encode_faithfully(record)], payload),
             payload["dataFields"],
         )
 
+    @cached_property
+    def user_options(self) -> UserOptions:
+        return UserOptions(
+            prefer_user_id=bool(self.options.get("prefer_user_id")),
+            merge_nested_objects=bool(self.options.get("merge_nested_objects")),
+        )
+
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         return merge_duplicate_users(pending)
-
-    def ordering_keys(self, batch: Sequence[PreparedRecord]) -> frozenset[str]:
-        keys = set()
-        for prepared in batch:
-            if prepared.email is not None:
-                keys.add(f"email:{prepared.email.lower()}")
-            if prepared.user_id is not None:
-                keys.add(f"userId:{prepared.user_id}")
-        return frozenset(keys)
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         return USER_TYPE_SCOPE
 
-    def post(self, body: bytes) -> ApiResponse:
+    def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.bulk_update_users(body)

@@ -1,0 +1,68 @@
+"""``purchases`` → POST /api/commerce/trackPurchase; ``carts`` → POST /api/commerce/updateCart.
+
+Both endpoints take one user's purchase or cart per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from target_iterable.batching import Envelope
+from target_iterable.client import COMMERCE, ApiResponse
+from target_iterable.encoding import encode_faithfully
+from target_iterable.mapping.commerce import cart_payload, purchase_payload
+from target_iterable.mapping.fields import with_defaults
+from target_iterable.sinks.base import IterableSink, PreparedRecord
+from target_iterable.sinks.users import USER_TYPE_SCOPE
+
+ONE_PER_REQUEST = Envelope(b"", b"")
+
+
+class PurchasesSink(IterableSink):
+    """Tracks purchases, upserted by ``id`` (derived from key properties when absent)."""
+
+    envelope = ONE_PER_REQUEST
+    batch_size_setting = None
+    endpoint = COMMERCE
+
+    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+        payload = purchase_payload(
+            with_defaults(record, self.record_defaults),
+            self.converters,
+            stream_name=self.stream_name,
+            key_properties=self.key_properties,
+        )
+        prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
+        return prepared, payload["dataFields"]
+
+    def type_scope(self, prepared: PreparedRecord) -> str:
+        return "purchase"
+
+    def post(self, body: bytes, route: str) -> ApiResponse:
+        return self.client.track_purchase(body)
+
+
+class CartsSink(IterableSink):
+    """Replaces each user's shopping cart with the record's ``items``."""
+
+    envelope = ONE_PER_REQUEST
+    batch_size_setting = None
+    endpoint = COMMERCE
+    # Each update replaces the whole cart: the last one must arrive last.
+    ordered_per_user = True
+
+    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+        payload = cart_payload(record, self.converters)
+        prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
+        return prepared, payload["user"].get("dataFields", {})
+
+    def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
+        fields: Mapping[str, Any] = prepared.payload()["user"].get("dataFields", {})
+        return fields
+
+    def type_scope(self, prepared: PreparedRecord) -> str:
+        return USER_TYPE_SCOPE
+
+    def post(self, body: bytes, route: str) -> ApiResponse:
+        return self.client.update_cart(body)

@@ -1,0 +1,36 @@
+"""``devices`` → POST /api/users/registerDeviceToken or /registerBrowserToken."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from target_iterable.client import DEVICE_TOKENS, ApiResponse
+from target_iterable.encoding import encode_faithfully
+from target_iterable.mapping.devices import BROWSER_TOKEN, device_payload
+from target_iterable.sinks.base import IterableSink, PreparedRecord
+from target_iterable.sinks.commerce import ONE_PER_REQUEST
+
+
+class DevicesSink(IterableSink):
+    """Registers push tokens (APNS, APNS_SANDBOX, GCM) and web push browser tokens."""
+
+    envelope = ONE_PER_REQUEST
+    batch_size_setting = None
+    endpoint = DEVICE_TOKENS
+
+    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+        route, body = device_payload(record, self.converters)
+        prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], body, route)
+        return prepared, {}
+
+    def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
+        return {}
+
+    def type_scope(self, prepared: PreparedRecord) -> str:
+        return "device"
+
+    def post(self, body: bytes, route: str) -> ApiResponse:
+        if route == BROWSER_TOKEN:
+            return self.client.register_browser_token(body)
+        return self.client.register_device_token(body)
