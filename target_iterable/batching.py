@@ -32,6 +32,10 @@ class Envelope:
         return self.overhead + len(item) <= max_bytes
 
 
+# Endpoints that take one record per request: the body is the item itself.
+ONE_PER_REQUEST = Envelope(b"", b"")
+
+
 def plan_bodies(
     sizes: Sequence[int],
     *,

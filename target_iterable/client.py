@@ -33,6 +33,8 @@ USERS_BULK_UPDATE = "users_bulk_update"
 EVENTS_TRACK_BULK = "events_track_bulk"
 CATALOG_ITEMS = "catalog_items"
 DEVICE_TOKENS = "device_tokens"
+USER_DELETES = "user_deletes"
+USER_FORGETS = "user_forgets"
 # Endpoints whose rate limits Iterable does not document: not paced, only retried.
 COMMERCE = "commerce"
 LISTS = "lists"
@@ -173,6 +175,22 @@ class IterableClient:
 
     def bulk_update_subscriptions(self, body: bytes) -> ApiResponse:
         return self.request("POST", "/api/users/bulkUpdateSubscriptions", body=body)
+
+    def delete_catalog_items(self, catalog: str, body: bytes) -> ApiResponse:
+        return self.request(
+            "DELETE", f"/api/catalogs/{quote(catalog)}/items", body=body, paced=CATALOG_ITEMS
+        )
+
+    def delete_user(self, *, email: str | None, user_id: str | None) -> ApiResponse:
+        path = (
+            f"/api/users/{quote(email, safe='@')}"
+            if email is not None
+            else f"/api/users/byUserId/{quote(str(user_id), safe='')}"
+        )
+        return self.request("DELETE", path, paced=USER_DELETES)
+
+    def forget_user(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/users/forget", body=body, paced=USER_FORGETS)
 
     def create_catalog(self, catalog: str) -> ApiResponse:
         return self.request("POST", f"/api/catalogs/{quote(catalog)}")

@@ -24,6 +24,8 @@ class Reason(str, Enum):
     STREAM_MAP_ERROR = "stream_map_error"
     MISSING_TOKEN = "missing_token"
     INVALID_PLATFORM = "invalid_platform"
+    DELETE_NOT_ENABLED = "delete_not_enabled"
+    FORGET_QUOTA_EXCEEDED = "forget_quota_exceeded"
     ITEM_TOO_LARGE = "item_too_large"
     RECORD_TOO_LARGE = "record_too_large"
     # Refused by Iterable.

@@ -155,6 +155,14 @@ CONFIG_SCHEMA = th.PropertiesList(
                     description="users: create unknown userIds in email-based projects.",
                 ),
                 th.Property(
+                    "on_delete",
+                    th.StringType,
+                    allowed_values=["ignore", "delete", "forget"],
+                    description="users: what a row with _sdc_deleted_at does: 'ignore' "
+                    "(default; rejected with reason delete_not_enabled), 'delete' the user, "
+                    "or 'forget' it (GDPR; 3/s, 1000 a day).",
+                ),
+                th.Property(
                     "update_existing_users_only",
                     th.BooleanType,
                     description="list-<id>: subscribe only users that already exist.",

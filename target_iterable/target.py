@@ -28,6 +28,8 @@ from target_iterable.client import (
     CATALOG_ITEMS,
     DEVICE_TOKENS,
     EVENTS_TRACK_BULK,
+    USER_DELETES,
+    USER_FORGETS,
     USERS_BULK_UPDATE,
     ClientSettings,
     IterableClient,
@@ -72,6 +74,7 @@ class TargetIterable(Target):
         self._locked_types: dict[str, dict[str, str]] = {}
         self._types_lock = threading.Lock()
         self._dispatchers: dict[str, RequestDispatcher] = {}
+        self.forgets_sent = 0  # users/forget calls this run (Iterable allows 1000 a day)
         # Sinks drain one at a time (sending is concurrent in the dispatchers);
         # events wait for users (see flush_users).
         self.max_parallelism = 1
@@ -93,6 +96,9 @@ class TargetIterable(Target):
                     CATALOG_ITEMS: float(self.config["catalog_requests_per_second"]),
                     # registerDeviceToken: 500/s per project [FACTS].
                     DEVICE_TOKENS: 500.0,
+                    # DELETE users 100/s; users/forget 3/s (and 1000 a day) [FACTS].
+                    USER_DELETES: 100.0,
+                    USER_FORGETS: 3.0,
                 },
             )
         )

@@ -87,6 +87,7 @@ Failure = tuple[Reason, str]
 # shared with other records of the request, for a reason that depends on the data.
 RESEND_ALONE: Failure = (Reason.INVALID_DATA, "resend alone")
 DATA_DEPENDENT_REASONS = frozenset({Reason.INVALID_DATA})
+DELETED_AT = "_sdc_deleted_at"
 # stream_options that give a record field its default value.
 DEFAULT_FIELD_OPTIONS = {
     "event_name": "eventName",
@@ -163,6 +164,10 @@ class IterableSink(BatchSink):
         """The body around the items of one route (one envelope unless overridden)."""
         return self.envelope
 
+    def max_items_for(self, route: str) -> int:
+        """Most items of one route in one request."""
+        return self.max_items_per_request
+
     @abc.abstractmethod
     def type_scope(self, prepared: PreparedRecord) -> str:
         """Where Iterable locks this record's field types (project users, an event name…)."""
@@ -237,6 +242,16 @@ class IterableSink(BatchSink):
                 self._schema_violation = exc.error_message
         return record
 
+    def _remove_sdc_metadata_from_record(self, record: dict[str, Any]) -> None:
+        """Drop Singer metadata but keep ``_sdc_deleted_at``: it drives deletes.
+
+        (The SDK strips it unless ``add_record_metadata`` is on; it is never sent.)
+        """
+        deleted_at = record.get(DELETED_AT)
+        super()._remove_sdc_metadata_from_record(record)
+        if deleted_at is not None:
+            record[DELETED_AT] = deleted_at
+
     def _parse_timestamps_in_record(self, *args: Any, **kwargs: Any) -> None:
         """Dates are parsed by this target's converters, which refuse a bad value
         per record instead of failing the run (and do it once per schema, not per key)."""
@@ -276,7 +291,7 @@ class IterableSink(BatchSink):
             overhead = self.envelope_for(route).overhead
             sizes = [len(p.item) for p in run]
             for indexes in plan_bodies(
-                sizes, max_items=self.max_items_per_request, overhead=overhead
+                sizes, max_items=self.max_items_for(route), overhead=overhead
             ):
                 batch = [run[i] for i in indexes]
                 dispatcher.submit(partial(self.send, batch), self.ordering_keys(batch))

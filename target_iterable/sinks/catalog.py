@@ -8,15 +8,17 @@ from typing import Any
 import orjson
 
 from target_iterable.batching import Envelope
-from target_iterable.checks import MAX_CATALOG_ITEM_BYTES
+from target_iterable.checks import MAX_CATALOG_ITEM_BYTES, check_item_id
 from target_iterable.client import CATALOG_ITEMS, ApiResponse, raise_for_request_error
 from target_iterable.encoding import encode_faithfully, encode_for_iterable
-from target_iterable.mapping.catalog import catalog_item
+from target_iterable.mapping.catalog import ITEM_ID_FIELD, catalog_item
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.settings import MAX_CATALOG_BATCH_SIZE
-from target_iterable.sinks.base import IterableSink, PreparedRecord
+from target_iterable.sinks.base import DELETED_AT, IterableSink, PreparedRecord
 
 CATALOG_STREAM_PREFIX = "catalog-"
+DELETE = "delete"
+DELETE_ENVELOPE = Envelope(b'{"itemIds":[', b"]}")
 
 
 class CatalogSink(IterableSink):
@@ -35,6 +37,11 @@ class CatalogSink(IterableSink):
         self._catalog_ready = False
 
     def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+        if record.get(DELETED_AT):
+            # Deleted at the source: delete the item (bulk DELETE, by itemId).
+            item_id = check_item_id(record.get(ITEM_ID_FIELD))
+            source = [encode_faithfully(record)]
+            return PreparedRecord(sources=source, item=orjson.dumps(item_id), route=DELETE), {}
         item_id, fields = catalog_item(record, self.converters)
         encoded_fields = encode_for_iterable(fields)
         if len(encoded_fields) > MAX_CATALOG_ITEM_BYTES:
@@ -46,8 +53,13 @@ class CatalogSink(IterableSink):
         item = orjson.dumps(item_id) + b":" + encoded_fields
         return PreparedRecord(sources=[encode_faithfully(record)], item=item), fields
 
+    def envelope_for(self, route: str) -> Envelope:
+        return DELETE_ENVELOPE if route == DELETE else self.envelope
+
     def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
         """The item's fields, decoded from its ``"itemId": {...}`` body fragment."""
+        if prepared.route == DELETE:
+            return {}
         document: dict[str, Mapping[str, Any]] = orjson.loads(b"{" + prepared.item + b"}")
         return next(iter(document.values()))
 
@@ -73,4 +85,6 @@ class CatalogSink(IterableSink):
         super().process_batch(context)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
+        if route == DELETE:
+            return self.client.delete_catalog_items(self.catalog, body)
         return self.client.upsert_catalog_items(self.catalog, body)

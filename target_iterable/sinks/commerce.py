@@ -8,15 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.batching import Envelope
+from target_iterable.batching import ONE_PER_REQUEST
 from target_iterable.client import COMMERCE, ApiResponse
 from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.commerce import cart_payload, purchase_payload
 from target_iterable.mapping.fields import with_defaults
 from target_iterable.sinks.base import IterableSink, PreparedRecord
 from target_iterable.sinks.users import USER_TYPE_SCOPE
-
-ONE_PER_REQUEST = Envelope(b"", b"")
 
 
 class PurchasesSink(IterableSink):

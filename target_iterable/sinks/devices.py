@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from target_iterable.batching import ONE_PER_REQUEST
 from target_iterable.client import DEVICE_TOKENS, ApiResponse
 from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.devices import BROWSER_TOKEN, device_payload
 from target_iterable.sinks.base import IterableSink, PreparedRecord
-from target_iterable.sinks.commerce import ONE_PER_REQUEST
 
 
 class DevicesSink(IterableSink):

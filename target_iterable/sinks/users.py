@@ -6,14 +6,24 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from target_iterable.batching import Envelope
+import orjson
+
+from target_iterable.batching import ONE_PER_REQUEST, Envelope
+from target_iterable.checks import identity_of
 from target_iterable.client import USERS_BULK_UPDATE, ApiResponse
 from target_iterable.encoding import encode_faithfully
+from target_iterable.errors import ConfigurationError
 from target_iterable.mapping.users import UserOptions, user_payload
-from target_iterable.sinks.base import IterableSink, PreparedRecord
+from target_iterable.reasons import Reason, RecordRejected
+from target_iterable.sinks.base import DELETED_AT, IterableSink, PreparedRecord
 
 # Iterable types user fields project-wide, whatever stream they came from.
 USER_TYPE_SCOPE = "user"
+# Routes: bulk update (batched), delete and GDPR forget (one user per request).
+UPDATE, DELETE, FORGET = "", "delete", "forget"
+ON_DELETE_MODES = ("ignore", DELETE, FORGET)
+# users/forget allows 1000 calls a day per project [FACTS]; counted per run.
+FORGETS_PER_RUN = 1000
 
 
 def user_key(prepared: PreparedRecord) -> str:
@@ -35,13 +45,23 @@ def merge_duplicate_users(pending: list[PreparedRecord]) -> list[PreparedRecord]
 
     Iterable does not promise to apply two updates of one user in the order
     they sit in a bulk request; one merged update says what the input meant.
+    A delete of the user is a boundary: updates after it are not merged into
+    updates before it.
     """
-    merged: dict[str, PreparedRecord] = {}
+    result: list[PreparedRecord] = []
+    open_update: dict[str, int] = {}  # user → index in result of the update to merge into
     for prepared in pending:
         key = user_key(prepared)
-        earlier = merged.get(key)
-        merged[key] = prepared if earlier is None else merge_updates(earlier, prepared)
-    return list(merged.values())
+        if prepared.route != UPDATE:
+            open_update.pop(key, None)
+            result.append(prepared)
+        elif key in open_update:
+            index = open_update[key]
+            result[index] = merge_updates(result[index], prepared)
+        else:
+            open_update[key] = len(result)
+            result.append(prepared)
+    return result
 
 
 class UsersSink(IterableSink):
@@ -53,6 +73,8 @@ class UsersSink(IterableSink):
     ordered_per_user = True
 
     def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+        if record.get(DELETED_AT):
+            return self.prepare_deletion(record), {}
         payload = user_payload(record, self.converters, self.user_options)
         return (
             PreparedRecord.of_person_payload([encode_faithfully(record)], payload),
@@ -66,6 +88,41 @@ class UsersSink(IterableSink):
             merge_nested_objects=bool(self.options.get("merge_nested_objects")),
         )
 
+    def prepare_deletion(self, record: dict[str, Any]) -> PreparedRecord:
+        """A row deleted at the source: per ``on_delete``, delete or forget the user."""
+        mode = self.options.get("on_delete", "ignore")
+        if mode not in ON_DELETE_MODES:
+            raise ConfigurationError(
+                f"stream_options.{self.stream_name}.on_delete must be one of "
+                f"{', '.join(ON_DELETE_MODES)}, not {mode!r}"
+            )
+        if mode == "ignore":
+            raise RecordRejected(
+                Reason.DELETE_NOT_ENABLED,
+                "the row was deleted at the source; the user is kept in Iterable (set "
+                f"stream_options.{self.stream_name}.on_delete to 'delete' or 'forget')",
+            )
+        email, user_id = identity_of(record)
+        person = {"email": email} if email is not None else {"userId": user_id}
+        if mode == FORGET:
+            if self._target.forgets_sent >= FORGETS_PER_RUN:
+                raise RecordRejected(
+                    Reason.FORGET_QUOTA_EXCEEDED,
+                    f"Iterable allows {FORGETS_PER_RUN} users/forget calls a day; "
+                    "this one waits for the next run",
+                )
+            self._target.forgets_sent += 1
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], person, mode)
+
+    def envelope_for(self, route: str) -> Envelope:
+        return self.envelope if route == UPDATE else ONE_PER_REQUEST
+
+    def max_items_for(self, route: str) -> int:
+        return self.max_items_per_request if route == UPDATE else 1
+
+    def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
+        return super().fields_of(prepared) if prepared.route == UPDATE else {}
+
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         return merge_duplicate_users(pending)
 
@@ -73,4 +130,9 @@ class UsersSink(IterableSink):
         return USER_TYPE_SCOPE
 
     def post(self, body: bytes, route: str) -> ApiResponse:
+        if route == DELETE:
+            person = orjson.loads(body)
+            return self.client.delete_user(email=person.get("email"), user_id=person.get("userId"))
+        if route == FORGET:
+            return self.client.forget_user(body)
         return self.client.bulk_update_users(body)

@@ -1,0 +1,76 @@
+"""Rows deleted at the source (``_sdc_deleted_at``): catalog items and users."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from iterable_emulator.testing import EmulatorProcess
+from tests.singer_io import record, run_target, schema
+
+DELETED = "2024-05-01T00:00:00Z"
+USERS = schema("users", {"email": {"type": "string"}, "plan": {"type": ["string", "null"]}})
+
+
+def test_catalog_rows_deleted_at_the_source_are_deleted(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    items = schema("catalog-products", {"itemId": {"type": "string"}}, ["itemId"])
+    run = run_target(
+        tmp_path,
+        target_config,
+        [
+            items,
+            *[record("catalog-products", {"itemId": f"SKU-{i}", "n": i}) for i in range(4)],
+            record("catalog-products", {"itemId": "SKU-1", "_sdc_deleted_at": DELETED}),
+            record("catalog-products", {"itemId": "SKU-3", "_sdc_deleted_at": DELETED}),
+        ],
+    )
+    assert run.returncode == 0, run.stderr
+    assert sorted(emulator.catalog_items("products")) == ["SKU-0", "SKU-2"]
+    assert emulator.endpoint_stats("DELETE /api/catalogs/{catalogName}/items")["requests"] == 1
+
+
+def test_user_deletes_are_off_by_default_then_delete_or_forget(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    create = [USERS, *[record("users", {"email": f"u{i}@x.io", "plan": "pro"}) for i in range(3)]]
+    assert run_target(tmp_path, target_config, create).returncode == 0
+
+    deletions = [
+        USERS,
+        record("users", {"email": "u0@x.io", "_sdc_deleted_at": DELETED}),
+        record("users", {"email": "u1@x.io", "plan": "free"}),
+    ]
+    kept = run_target(tmp_path / "..", {**target_config, "max_rejected_ratio": 1}, deletions)
+    assert kept.returncode == 0, kept.stderr
+    assert emulator.user_by_email("u0@x.io") is not None
+    assert [r["reason"] for r in kept.rejects] == ["delete_not_enabled"]
+
+    for mode, email in (("delete", "u0@x.io"), ("forget", "u2@x.io")):
+        run = run_target(
+            tmp_path,
+            {**target_config, "stream_options": {"users": {"on_delete": mode}}},
+            [USERS, record("users", {"email": email, "_sdc_deleted_at": DELETED})],
+        )
+        assert run.returncode == 0, run.stderr
+        assert emulator.user_by_email(email) is None, mode
+    assert emulator.user_by_email("u1@x.io")["dataFields"]["plan"] == "free"
+    assert emulator.endpoint_stats("POST /api/users/forget")["requests"] == 1
+
+
+def test_update_after_a_delete_of_the_same_user_is_not_merged_across_it(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    run = run_target(
+        tmp_path,
+        {**target_config, "stream_options": {"users": {"on_delete": "delete"}}},
+        [
+            USERS,
+            record("users", {"email": "a@x.io", "plan": "old"}),
+            record("users", {"email": "a@x.io", "_sdc_deleted_at": DELETED}),
+            record("users", {"email": "a@x.io", "plan": "new"}),
+        ],
+    )
+    assert run.returncode == 0, run.stderr
+    assert emulator.user_by_email("a@x.io")["dataFields"] == {"plan": "new"}
