@@ -192,6 +192,9 @@ class IterableClient:
     def forget_user(self, body: bytes) -> ApiResponse:
         return self.request("POST", "/api/users/forget", body=body, paced=USER_FORGETS)
 
+    def put_catalog_field_mappings(self, catalog: str, body: bytes) -> ApiResponse:
+        return self.request("PUT", f"/api/catalogs/{quote(catalog)}/fieldMappings", body=body)
+
     def create_catalog(self, catalog: str) -> ApiResponse:
         return self.request("POST", f"/api/catalogs/{quote(catalog)}")
 

@@ -113,7 +113,7 @@ def to_double(value: Any) -> Any:
     return value
 
 
-def _property_types(prop: Mapping[str, Any]) -> tuple[set[str], str | None, Mapping[str, Any]]:
+def property_types(prop: Mapping[str, Any]) -> tuple[set[str], str | None, Mapping[str, Any]]:
     """Collect the JSON types, the string format and object properties of a property."""
     types: set[str] = set()
     fmt: str | None = prop.get("format")
@@ -124,7 +124,7 @@ def _property_types(prop: Mapping[str, Any]) -> tuple[set[str], str | None, Mapp
     elif isinstance(raw_type, list):
         types.update(str(t) for t in raw_type)
     for variant in prop.get("anyOf", []) or prop.get("oneOf", []) or []:
-        sub_types, sub_fmt, sub_props = _property_types(variant)
+        sub_types, sub_fmt, sub_props = property_types(variant)
         types |= sub_types
         fmt = fmt or sub_fmt
         properties.update(sub_props)
@@ -140,7 +140,7 @@ def _nullable(convert: Converter) -> Converter:
 
 def converter_for(prop: Mapping[str, Any]) -> Converter | None:
     """Return the conversion one schema property needs, or None if it needs none."""
-    types, fmt, properties = _property_types(prop)
+    types, fmt, properties = property_types(prop)
     if "string" in types and fmt == "date-time":
         return _nullable(format_datetime)
     if "string" in types and fmt == "date":

@@ -11,7 +11,9 @@ from target_iterable.batching import Envelope
 from target_iterable.checks import MAX_CATALOG_ITEM_BYTES, check_item_id
 from target_iterable.client import CATALOG_ITEMS, ApiResponse, raise_for_request_error
 from target_iterable.encoding import encode_faithfully, encode_for_iterable
-from target_iterable.mapping.catalog import ITEM_ID_FIELD, catalog_item
+from target_iterable.errors import ConfigurationError
+from target_iterable.field_types import compatible
+from target_iterable.mapping.catalog import ITEM_ID_FIELD, catalog_field_types, catalog_item
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.settings import MAX_CATALOG_BATCH_SIZE
 from target_iterable.sinks.base import DELETED_AT, IterableSink, PreparedRecord
@@ -66,23 +68,48 @@ class CatalogSink(IterableSink):
     def type_scope(self, prepared: PreparedRecord) -> str:
         return f"catalog:{self.catalog}"
 
+    def setup(self) -> None:
+        """At the stream's SCHEMA: make sure the catalog exists with the schema's types."""
+        super().setup()
+        self.ensure_catalog()
+
     def ensure_catalog(self) -> None:
-        """Iterable answers 404 to uploads into a missing catalog, so create it once."""
+        """Create the catalog if missing (uploads to it would get 404), then declare
+        the types of the fields Iterable has not typed yet, from the Singer schema."""
         if self._catalog_ready:
             return
+        endpoint = f"GET /api/catalogs/{self.catalog}/fieldMappings"
         mappings = self.client.get_catalog_field_mappings(self.catalog)
         if mappings.status == 404:
             self.logger.info("Creating Iterable catalog '%s'", self.catalog)
             created = self.client.create_catalog(self.catalog)
             raise_for_request_error(f"POST /api/catalogs/{self.catalog}", created)
-        else:
-            raise_for_request_error(f"GET /api/catalogs/{self.catalog}/fieldMappings", mappings)
+            mappings = self.client.get_catalog_field_mappings(self.catalog)
+        raise_for_request_error(endpoint, mappings)
+        params = mappings.body.get("params") or {}
+        self.declare_field_types(dict(params.get("definedMappings") or {}))
         self._catalog_ready = True
 
-    def process_batch(self, context: dict[str, Any]) -> None:
-        if self._prepared:
-            self.ensure_catalog()
-        super().process_batch(context)
+    def declare_field_types(self, existing: Mapping[str, str]) -> None:
+        """PUT the types of new fields; a clash with a type Iterable fixed is an error."""
+        wanted = catalog_field_types(self.schema)
+        clashes = [
+            f"'{name}' is {existing[name]} in Iterable, {kind} in the stream's schema"
+            for name, kind in wanted.items()
+            if name in existing and not compatible(existing[name], kind)
+        ]
+        if clashes:
+            raise ConfigurationError(
+                f"catalog '{self.catalog}': field types cannot change once set: "
+                f"{'; '.join(clashes)}. Cast the column in a stream map or rename the field."
+            )
+        new = [{"fieldName": n, "fieldType": t} for n, t in wanted.items() if n not in existing]
+        if new:
+            self.logger.info("Declaring catalog '%s' field types: %s", self.catalog, new)
+            response = self.client.put_catalog_field_mappings(
+                self.catalog, encode_for_iterable({"mappingsUpdates": new})
+            )
+            raise_for_request_error(f"PUT /api/catalogs/{self.catalog}/fieldMappings", response)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         if route == DELETE:

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from target_iterable.encoding import encode_for_iterable
+from target_iterable.mapping.catalog import catalog_field_types
 from target_iterable.mapping.commerce import cart_payload, purchase_payload
 from target_iterable.mapping.devices import BROWSER_TOKEN, DEVICE_TOKEN, device_payload
 from target_iterable.mapping.lists import SUBSCRIBE, UNSUBSCRIBE, list_member
@@ -192,3 +193,29 @@ def test_subscription_refusals(record: dict[str, Any]) -> None:
     with pytest.raises(RecordRejected) as refused:
         subscription_update(record)
     assert refused.value.reason is Reason.INVALID_VALUE
+
+
+def test_catalog_field_types_from_the_singer_schema() -> None:
+    schema = {
+        "properties": {
+            "itemId": {"type": "string"},
+            "name": {"type": ["string", "null"]},
+            "price": {"type": ["number", "null"]},
+            "stock": {"type": "integer"},
+            "live": {"type": "boolean"},
+            "added": {"type": "string", "format": "date-time"},
+            "launch": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
+            "specs": {"type": "object", "properties": {}},
+            "tags": {"type": "array"},
+            "_sdc_deleted_at": {"type": "string", "format": "date-time"},
+        }
+    }
+    assert catalog_field_types(schema) == {
+        "name": "string",
+        "price": "double",
+        "stock": "long",
+        "live": "boolean",
+        "added": "date",
+        "launch": "date",
+        "specs": "object",
+    }

@@ -110,3 +110,43 @@ def test_unknown_list_fails_clearly(
     assert run.returncode == 1
     assert "Iterable has no list 424242" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+PRODUCTS = schema(
+    "catalog-products",
+    {
+        "itemId": {"type": "string"},
+        "price": {"type": "number"},
+        "added": {"type": "string", "format": "date-time"},
+    },
+    ["itemId"],
+)
+
+
+def test_catalog_field_types_are_declared_before_the_first_upload(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    run = run_target(
+        tmp_path,
+        target_config,
+        [PRODUCTS, record("catalog-products", {"itemId": "A", "price": 5, "added": "2024-01-01"})],
+    )
+    assert run.returncode == 0, run.stderr
+    defined = emulator.field_mappings("products")["definedMappings"]
+    assert (defined["price"], defined["added"]) == ("double", "date")
+
+
+def test_catalog_type_clash_fails_at_schema_time(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    emulator.api("POST", "/api/catalogs/products")
+    emulator.api(
+        "PUT",
+        "/api/catalogs/products/fieldMappings",
+        json={"mappingsUpdates": [{"fieldName": "price", "fieldType": "string"}]},
+    )
+    run = run_target(tmp_path, target_config, [PRODUCTS])
+    assert run.returncode == 1
+    assert "catalog 'products': field types cannot change once set" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "'price' is string in Iterable, double in the stream's schema" in run.stderr
