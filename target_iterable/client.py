@@ -34,6 +34,7 @@ EVENTS_TRACK_BULK = "events_track_bulk"
 CATALOG_ITEMS = "catalog_items"
 DEVICE_TOKENS = "device_tokens"
 USER_DELETES = "user_deletes"
+USER_READS = "user_reads"
 USER_FORGETS = "user_forgets"
 # Endpoints whose rate limits Iterable does not document: not paced, only retried.
 COMMERCE = "commerce"
@@ -175,6 +176,20 @@ class IterableClient:
 
     def bulk_update_subscriptions(self, body: bytes) -> ApiResponse:
         return self.request("POST", "/api/users/bulkUpdateSubscriptions", body=body)
+
+    def user_exists(self, *, email: str | None, user_id: str | None) -> bool:
+        """Whether Iterable knows the user (it answers ``{}`` for an unknown one)."""
+        if email is not None:
+            response = self.request(
+                "GET", "/api/users/getByEmail", params={"email": email}, paced=USER_READS
+            )
+        else:
+            path = f"/api/users/byUserId/{quote(str(user_id), safe='')}"
+            response = self.request("GET", path, paced=USER_READS)
+        if response.status == 404:
+            return False
+        raise_for_request_error(f"GET user {email or user_id}", response)
+        return bool(response.body.get("user"))
 
     def delete_catalog_items(self, catalog: str, body: bytes) -> ApiResponse:
         return self.request(

@@ -155,6 +155,13 @@ CONFIG_SCHEMA = th.PropertiesList(
                     description="users: create unknown userIds in email-based projects.",
                 ),
                 th.Property(
+                    "update_only",
+                    th.BooleanType,
+                    description="users: update existing users only; a user Iterable does "
+                    "not have is rejected (user_not_found), not created. Costs one lookup "
+                    "per user per run, at Iterable's 100 reads/s.",
+                ),
+                th.Property(
                     "on_delete",
                     th.StringType,
                     allowed_values=["ignore", "delete", "forget"],

@@ -30,6 +30,7 @@ from target_iterable.client import (
     EVENTS_TRACK_BULK,
     USER_DELETES,
     USER_FORGETS,
+    USER_READS,
     USERS_BULK_UPDATE,
     ClientSettings,
     IterableClient,
@@ -75,6 +76,8 @@ class TargetIterable(Target):
         self._types_lock = threading.Lock()
         self._dispatchers: dict[str, RequestDispatcher] = {}
         self.forgets_sent = 0  # users/forget calls this run (Iterable allows 1000 a day)
+        # Users known to exist in Iterable (update-only streams ask once per user per run).
+        self.known_users: dict[str, bool] = {}
         # Sinks drain one at a time (sending is concurrent in the dispatchers);
         # events wait for users (see flush_users).
         self.max_parallelism = 1
@@ -98,6 +101,8 @@ class TargetIterable(Target):
                     DEVICE_TOKENS: 500.0,
                     # DELETE users 100/s; users/forget 3/s (and 1000 a day) [FACTS].
                     USER_DELETES: 100.0,
+                    # GET a user: 100/s per project [spec].
+                    USER_READS: 100.0,
                     USER_FORGETS: 3.0,
                 },
             )

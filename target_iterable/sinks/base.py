@@ -306,9 +306,13 @@ class IterableSink(BatchSink):
         for source in prepared.sources:
             self.reject(source, reason, message)
 
+    def before_post(self, batch: Sequence[PreparedRecord]) -> list[PreparedRecord]:
+        """Last refusals before a body is built, on the sender thread (default: none)."""
+        return list(batch)
+
     def send(self, batch: Sequence[PreparedRecord]) -> None:
         """Send one body; account for every record in it (accepted or rejected)."""
-        batch = self.refuse_known_mismatches(batch)
+        batch = self.before_post(self.refuse_known_mismatches(batch))
         if not batch:
             return
         route = batch[0].route

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -122,6 +122,32 @@ class UsersSink(IterableSink):
 
     def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
         return super().fields_of(prepared) if prepared.route == UPDATE else {}
+
+    def before_post(self, batch: Sequence[PreparedRecord]) -> list[PreparedRecord]:
+        """Update-only streams: refuse users Iterable does not have (one lookup per
+        user per run, paced to Iterable's 100 reads/s) instead of creating them."""
+        if not self.options.get("update_only"):
+            return list(batch)
+        kept = []
+        for prepared in batch:
+            if prepared.route != UPDATE:
+                kept.append(prepared)
+                continue
+            key = user_key(prepared)
+            exists = self._target.known_users.get(key)
+            if exists is None:
+                exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
+                self._target.known_users[key] = exists
+            if exists:
+                kept.append(prepared)
+            else:
+                self.reject_prepared(
+                    prepared,
+                    Reason.USER_NOT_FOUND,
+                    f"stream '{self.stream_name}' only updates existing users "
+                    "(stream_options update_only) and Iterable has no such user",
+                )
+        return kept
 
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         return merge_duplicate_users(pending)

@@ -74,3 +74,37 @@ def test_update_after_a_delete_of_the_same_user_is_not_merged_across_it(
     )
     assert run.returncode == 0, run.stderr
     assert emulator.user_by_email("a@x.io")["dataFields"] == {"plan": "new"}
+
+
+def test_update_only_users_are_not_created(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    assert (
+        run_target(
+            tmp_path, target_config, [USERS, record("users", {"email": "old@x.io", "plan": "a"})]
+        ).returncode
+        == 0
+    )
+    run = run_target(
+        tmp_path,
+        {
+            **target_config,
+            "max_rejected_ratio": 1,
+            "stream_options": {"users-crm": {"update_only": True}},
+        },
+        [
+            schema("users-crm", {"email": {"type": "string"}, "plan": {"type": "string"}}),
+            record("users-crm", {"email": "old@x.io", "plan": "b"}),
+            record("users-crm", {"email": "new@x.io", "plan": "b"}),
+            record("users-crm", {"email": "new@x.io", "plan": "c"}),
+        ],
+    )
+    assert run.returncode == 0, run.stderr
+    # One lookup per user (new@x.io's two updates were merged), before any read of ours.
+    assert emulator.endpoint_stats("GET /api/users/getByEmail")["requests"] == 2
+    assert emulator.user_by_email("old@x.io")["dataFields"]["plan"] == "b"
+    assert emulator.user_by_email("new@x.io") is None
+    assert [(r["reason"], r["record"]["plan"]) for r in run.rejects] == [
+        ("user_not_found", "b"),
+        ("user_not_found", "c"),
+    ]
