@@ -25,6 +25,8 @@ class Reason(str, Enum):
     MISSING_TOKEN = "missing_token"
     INVALID_PLATFORM = "invalid_platform"
     DELETE_NOT_ENABLED = "delete_not_enabled"
+    UNSUPPORTED_MESSAGE_TYPE = "unsupported_message_type"
+    MESSAGE_NOT_TRACKED = "message_not_tracked"
     FORGET_QUOTA_EXCEEDED = "forget_quota_exceeded"
     ITEM_TOO_LARGE = "item_too_large"
     RECORD_TOO_LARGE = "record_too_large"
