@@ -36,6 +36,8 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 
 BAD_API_KEY = {"msg": "Invalid API key", "code": "BadApiKey"}
 RATE_LIMITED = {"msg": "Exceeded rate limit.", "code": "RateLimitExceeded"}
+# WSGI environ key: when the request reached the server, as rate limits count it.
+ARRIVED_AT = "iterable_emulator.arrived_at"
 _SERVER_ERROR_TITLES = {
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -122,6 +124,7 @@ class EmulatorApp:
         self.emulator = emulator
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        environ[ARRIVED_AT] = self.emulator.limiter.clock()
         request = Request(environ)
         try:
             rule, path = URL_MAP.bind_to_environ(environ).match(return_rule=True)
@@ -208,7 +211,8 @@ class EmulatorApp:
         if limit is not None:
             # Iterable counts catalog item calls per API key, the rest per project.
             key = f"{name} {api_key}" if limit.per_api_key else name
-            if not self.emulator.limiter.allow(key, limit):
+            arrived_at = incoming.request.environ.get(ARRIVED_AT)
+            if not self.emulator.limiter.allow(key, limit, arrived_at):
                 return self._rate_limited()
         try:
             if len(body) > MAX_BODY_BYTES:

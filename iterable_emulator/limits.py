@@ -79,15 +79,20 @@ class RateLimiter:
     def capacity(self, allowed: int) -> int:
         return max(1, int(allowed * self.multiplier))
 
-    def allow(self, key: str, limit: Limit) -> bool:
-        """Count one request against ``key`` (endpoint, plus API key if per key)."""
+    def allow(self, key: str, limit: Limit, arrived_at: float | None = None) -> bool:
+        """Count one request against ``key`` (endpoint, plus API key if per key).
+
+        ``arrived_at`` (this limiter's clock) is when the request reached the
+        server: Iterable counts requests as they arrive at its edge, not after
+        the body was read and parsed, which here waits on other requests' work.
+        """
         if not self.enabled:
             return True
         caps = [(1.0, limit.per_second)]
         if limit.per_day is not None:
             caps.append((float(DAY_SECONDS), limit.per_day))
         with self._lock:
-            now = self.clock()
+            now = self.clock() if arrived_at is None else arrived_at
             windows = [
                 (self._windows.setdefault((key, length), SlidingWindow(length)), allowed)
                 for length, allowed in caps

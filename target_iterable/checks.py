@@ -7,6 +7,7 @@ specific reason instead of a request-level failure. [FACTS: Identity, Catalogs]
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from target_iterable.reasons import Reason, RecordRejected
@@ -39,7 +40,7 @@ def check_user_id(user_id: str) -> None:
         raise RecordRejected(Reason.INVALID_USER_ID, f"userId '{user_id}' {problem}")
 
 
-def identity_of(record: dict[str, Any]) -> tuple[str | None, str | None]:
+def identity_of(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """Return the checked (email, userId) of a record; at least one is present.
 
     A numeric userId (a database key) is accepted and sent as its string.

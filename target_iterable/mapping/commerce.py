@@ -90,7 +90,7 @@ def commerce_items(value: Any) -> list[dict[str, Any]]:
 
 
 def _user(record: Mapping[str, Any]) -> dict[str, Any]:
-    email, user_id = identity_of(dict(record))
+    email, user_id = identity_of(record)
     user: dict[str, Any] = {}
     if email is not None:
         user["email"] = email

@@ -23,7 +23,7 @@ def device_payload(
     record: Mapping[str, Any], converters: Mapping[str, Converter]
 ) -> tuple[str, dict[str, Any]]:
     """Map one record to ``(route, body)``: a push token, or a web push browser token."""
-    email, user_id = identity_of(dict(record))
+    email, user_id = identity_of(record)
     body: dict[str, Any] = {}
     if email is not None:
         body["email"] = email

@@ -59,7 +59,7 @@ def event_payload(
             "record has no 'eventName'; map one with a stream map, e.g. "
             '{"eventName": "\'signup\'"} or {"eventName": "event_type"}',
         )
-    email, user_id = identity_of(dict(record))
+    email, user_id = identity_of(record)
     payload: dict[str, Any] = {"eventName": str(event_name)}
     if email is not None:
         payload["email"] = email

@@ -23,7 +23,7 @@ def list_member(
     record: Mapping[str, Any], converters: Mapping[str, Converter]
 ) -> tuple[str, dict[str, Any]]:
     """Map one record to ``(route, subscriber)``; subscribers carry their dataFields."""
-    email, user_id = identity_of(dict(record))
+    email, user_id = identity_of(record)
     member: dict[str, Any] = {}
     if email is not None:
         member["email"] = email

@@ -31,7 +31,7 @@ def _id_list(name: str, value: Any) -> list[int]:
 
 def subscription_update(record: Mapping[str, Any]) -> dict[str, Any]:
     """Map one record to an ``UpdateSubscriptionsRequest``."""
-    email, user_id = identity_of(dict(record))
+    email, user_id = identity_of(record)
     update: dict[str, Any] = {}
     if email is not None:
         update["email"] = email

@@ -27,7 +27,7 @@ def user_payload(
     options: UserOptions = UserOptions(),
 ) -> dict[str, Any]:
     """Map one record to an ``OptionalApiUser``: identity on top, the rest in dataFields."""
-    email, user_id = identity_of(dict(record))
+    email, user_id = identity_of(record)
     payload: dict[str, Any] = {}
     if email is not None:
         payload["email"] = email

@@ -18,9 +18,7 @@ Converter = Callable[[Any], Any]
 
 _UTC = dt.timezone.utc
 # Iterable reads "yyyy-MM-dd HH:mm:ss +00:00" as a date, and returns dates in it;
-# fractional seconds or a "T" separator make it a plain string. [FACTS: Data types]
-_ITERABLE_DATETIME = "%Y-%m-%d %H:%M:%S +00:00"
-_ITERABLE_DATE = "%Y-%m-%d"
+# "2020-04-13 14:04:09.000" (fractional seconds) is a plain string. [FACTS: Data types]
 # Epoch numbers above this are milliseconds: 1e11 seconds is the year 5138.
 _EPOCH_MILLIS_THRESHOLD = 100_000_000_000
 _INTEGER_STRING = re.compile(r"^[+-]?\d+$")
@@ -53,18 +51,19 @@ def format_datetime(value: Any) -> str:
         moment = dt.datetime(value.year, value.month, value.day, tzinfo=_UTC)
     else:
         raise ValueConversionError(f"{value!r} is not a date-time")
-    return moment.astimezone(_UTC).strftime(_ITERABLE_DATETIME)
+    # isoformat is several times faster than strftime on this per-record path.
+    return moment.astimezone(_UTC).isoformat(sep=" ", timespec="seconds")[:19] + " +00:00"
 
 
 def format_date(value: Any) -> str:
     """Render a calendar date as ``yyyy-MM-dd``."""
     if isinstance(value, dt.datetime):
-        return value.strftime(_ITERABLE_DATE)
+        return value.date().isoformat()
     if isinstance(value, dt.date):
-        return value.strftime(_ITERABLE_DATE)
+        return value.isoformat()
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip()[:10]).strftime(_ITERABLE_DATE)
+            return dt.date.fromisoformat(value.strip()[:10]).isoformat()
         except ValueError as exc:
             raise ValueConversionError(f"'{value}' is not an ISO-8601 date") from exc
     raise ValueConversionError(f"{value!r} is not a date")

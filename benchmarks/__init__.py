@@ -1,0 +1,1 @@
+"""Benchmarks of target-iterable (run with ``bash scripts/benchmark.sh``; not part of the tests)."""
