@@ -12,3 +12,9 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 def test_every_setting_is_in_the_readme_table() -> None:
     missing = [name for name in CONFIG_SCHEMA["properties"] if f"| `{name}` |" not in README]
     assert missing == []
+
+
+def test_every_setting_is_declared_in_meltano_yml() -> None:
+    meltano = (Path(__file__).resolve().parents[2] / "meltano.yml").read_text()
+    missing = [name for name in CONFIG_SCHEMA["properties"] if f"- name: {name}\n" not in meltano]
+    assert missing == []
