@@ -32,24 +32,31 @@ class RateLimiter:
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
-        self._next_slot = clock()
+        self._last_grant = float("-inf")
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        """Block until this caller may send (each caller reserves its own slot)."""
-        with self._lock:
-            now = self._clock()
-            slot = max(self._next_slot, now)
-            # A nanosecond more than the interval: float sums must never come out early.
-            self._next_slot = slot + 1.0 / self.rate + 1e-9
-        if slot > now:
-            self._sleep(slot - now)
+        """Block until this caller may send: at least 1/rate after the previous grant.
+
+        Spacing is measured between actual grants, not reserved slots: a thread
+        that wakes late (the reader holds the GIL) must not let the next one
+        follow it closely, or two requests would reach Iterable in one breath.
+        """
+        while True:
+            with self._lock:
+                now = self._clock()
+                # A nanosecond more than the interval: float sums must never come out early.
+                wait = self._last_grant + 1.0 / self.rate + 1e-9 - now
+                if wait <= 0:
+                    self._last_grant = now
+                    return
+            self._sleep(wait)
 
     def on_throttled(self) -> None:
-        """Iterable said 429: halve the rate and push the next slot back one interval."""
+        """Iterable said 429: halve the rate and hold the next grant back one interval."""
         with self._lock:
             self.rate = max(self.min_rate, self.rate / 2)
-            self._next_slot = max(self._next_slot, self._clock()) + 1.0 / self.rate
+            self._last_grant = max(self._last_grant, self._clock())
 
     def on_success(self) -> None:
         """Recover towards the configured rate by a twentieth of it per success."""

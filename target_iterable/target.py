@@ -47,6 +47,8 @@ from target_iterable.settings import CONFIG_SCHEMA, resolve_base_url
 from target_iterable.sinks.skipped import SkippedStreamSink
 from target_iterable.sinks.users import UsersSink
 
+GIL_SWITCH_SECONDS = 0.001
+
 # Failures reported as one line (no traceback): ours, and Singer input errors.
 REPORTED_ERRORS: tuple[type[Exception], ...] = (TargetIterableError, *INPUT_ERRORS)
 # Failures of the input itself (not of Iterable): what was read before is delivered.
@@ -69,6 +71,9 @@ class TargetIterable(Target):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Sender threads must leave on time to keep Iterable's rate limits full while
+        # the reader is busy: a shorter GIL switch interval than Python's 5 ms.
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         self.base_url = resolve_base_url(self.config)
         self.rejects = RejectsFile(self.config["rejects_path"])
         self.run_summary = RunSummary()
