@@ -192,6 +192,9 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny inputs (harness check)")
+    parser.add_argument(
+        "--only", choices=["api", "cpu", "memory"], help="run one scenario (no RESULTS.md)"
+    )
     args = parser.parse_args()
     users, events, cpu, memory_sizes = (
         (2000, 3000, 3000, [2000, 4000])
@@ -200,9 +203,13 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="target-iterable-bench-") as tmp:
         work = Path(tmp)
-        rows = api_bound(users, events, work)
-        rows += cpu_bound(cpu, work)
-        rows += memory(memory_sizes, work)
+        rows = []
+        if args.only in (None, "api"):
+            rows += api_bound(users, events, work)
+        if args.only in (None, "cpu"):
+            rows += cpu_bound(cpu, work)
+        if args.only in (None, "memory"):
+            rows += memory(memory_sizes, work)
     header = ["scenario", "records", "measured", "ratio", "goal", "result"]
     table = [
         "| " + " | ".join(header) + " |",
@@ -212,7 +219,7 @@ def main() -> None:
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join([f"Benchmark of {when} on {machine()}", "", *table, ""])
     print(text)
-    if not args.quick:
+    if not args.quick and args.only is None:
         RESULTS.write_text(f"# Benchmark results\n\n`bash scripts/benchmark.sh`\n\n{text}")
 
 
