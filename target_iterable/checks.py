@@ -69,6 +69,17 @@ def identity_of(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return email, user_id
 
 
+def identity_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked ``email`` and/or ``userId`` of a record, as Iterable's payloads name a user."""
+    email, user_id = identity_of(record)
+    fields: dict[str, Any] = {}
+    if email is not None:
+        fields["email"] = email
+    if user_id is not None:
+        fields["userId"] = user_id
+    return fields
+
+
 def check_item_id(item_id: Any) -> str:
     """Catalog item ids: letters, digits and dashes, at most 255 characters."""
     if isinstance(item_id, int) and not isinstance(item_id, bool):

@@ -11,7 +11,7 @@ import decimal
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from target_iterable.checks import identity_of
+from target_iterable.checks import identity_fields
 from target_iterable.mapping.events import derive_event_id
 from target_iterable.mapping.fields import converted, data_fields
 from target_iterable.mapping.values import (
@@ -89,16 +89,6 @@ def commerce_items(value: Any) -> list[dict[str, Any]]:
     return [commerce_item(item, position) for position, item in enumerate(value)]
 
 
-def _user(record: Mapping[str, Any]) -> dict[str, Any]:
-    email, user_id = identity_of(record)
-    user: dict[str, Any] = {}
-    if email is not None:
-        user["email"] = email
-    if user_id is not None:
-        user["userId"] = user_id
-    return user
-
-
 def purchase_payload(
     record: Mapping[str, Any],
     converters: Mapping[str, Converter],
@@ -115,7 +105,7 @@ def purchase_payload(
     record = {**(defaults or {}), **{k: v for k, v in record.items() if v is not None}}
     try:
         items = commerce_items(record.get("items"))
-        payload: dict[str, Any] = {"user": _user(record), "items": items}
+        payload: dict[str, Any] = {"user": identity_fields(record), "items": items}
         total = record.get("total")
         payload["total"] = (
             _number(total, "total")
@@ -144,7 +134,7 @@ def cart_payload(record: Mapping[str, Any], converters: Mapping[str, Converter])
         items = commerce_items(record.get("items"))
     except ValueConversionError as exc:
         raise RecordRejected(Reason.INVALID_VALUE, str(exc)) from exc
-    user = _user(record)
+    user = identity_fields(record)
     fields = data_fields(converted(record, converters), CART_TOP_LEVEL_FIELDS)
     if fields:
         user["dataFields"] = fields

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.checks import identity_of
+from target_iterable.checks import identity_fields
 from target_iterable.mapping.fields import converted, data_fields
 from target_iterable.mapping.values import Converter
 from target_iterable.reasons import Reason, RecordRejected
@@ -23,12 +23,7 @@ def device_payload(
     record: Mapping[str, Any], converters: Mapping[str, Converter]
 ) -> tuple[str, dict[str, Any]]:
     """Map one record to ``(route, body)``: a push token, or a web push browser token."""
-    email, user_id = identity_of(record)
-    body: dict[str, Any] = {}
-    if email is not None:
-        body["email"] = email
-    if user_id is not None:
-        body["userId"] = user_id
+    body = identity_fields(record)
     if record.get("browserToken") not in (None, ""):
         body["browserToken"] = str(record["browserToken"])
         return BROWSER_TOKEN, body

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from target_iterable.checks import identity_of
+from target_iterable.checks import identity_fields
 from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.fields import converted, data_fields
 from target_iterable.mapping.values import (
@@ -59,12 +59,7 @@ def event_payload(
             "record has no 'eventName'; map one with a stream map, e.g. "
             '{"eventName": "\'signup\'"} or {"eventName": "event_type"}',
         )
-    email, user_id = identity_of(record)
-    payload: dict[str, Any] = {"eventName": str(event_name)}
-    if email is not None:
-        payload["email"] = email
-    if user_id is not None:
-        payload["userId"] = user_id
+    payload: dict[str, Any] = {"eventName": str(event_name), **identity_fields(record)}
     event_id = record.get("id")
     if event_id in (None, "") and key_properties:
         event_id = derive_event_id(stream_name, key_properties, record)

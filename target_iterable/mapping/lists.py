@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.checks import identity_of
+from target_iterable.checks import identity_fields
 from target_iterable.mapping.fields import SDC_PREFIX, converted, data_fields
 from target_iterable.mapping.values import Converter
 
@@ -23,12 +23,7 @@ def list_member(
     record: Mapping[str, Any], converters: Mapping[str, Converter]
 ) -> tuple[str, dict[str, Any]]:
     """Map one record to ``(route, subscriber)``; subscribers carry their dataFields."""
-    email, user_id = identity_of(record)
-    member: dict[str, Any] = {}
-    if email is not None:
-        member["email"] = email
-    if user_id is not None:
-        member["userId"] = user_id
+    member = identity_fields(record)
     if is_removal(record):
         return UNSUBSCRIBE, member
     fields = data_fields(converted(record, converters), LIST_TOP_LEVEL_FIELDS)

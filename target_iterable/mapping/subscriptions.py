@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from target_iterable.checks import identity_of
+from target_iterable.checks import identity_fields
 from target_iterable.mapping.values import ValueConversionError, to_integer
 from target_iterable.reasons import Reason, RecordRejected
 
@@ -31,12 +31,7 @@ def _id_list(name: str, value: Any) -> list[int]:
 
 def subscription_update(record: Mapping[str, Any]) -> dict[str, Any]:
     """Map one record to an ``UpdateSubscriptionsRequest``."""
-    email, user_id = identity_of(record)
-    update: dict[str, Any] = {}
-    if email is not None:
-        update["email"] = email
-    if user_id is not None:
-        update["userId"] = user_id
+    update = identity_fields(record)
     try:
         for name in ID_LISTS:
             if record.get(name) is not None:

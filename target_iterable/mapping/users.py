@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from target_iterable.checks import identity_of
+from target_iterable.checks import identity_fields
 from target_iterable.mapping.fields import converted, data_fields
 from target_iterable.mapping.values import Converter
 
@@ -27,12 +27,7 @@ def user_payload(
     options: UserOptions = UserOptions(),
 ) -> dict[str, Any]:
     """Map one record to an ``OptionalApiUser``: identity on top, the rest in dataFields."""
-    email, user_id = identity_of(record)
-    payload: dict[str, Any] = {}
-    if email is not None:
-        payload["email"] = email
-    if user_id is not None:
-        payload["userId"] = user_id
+    payload = identity_fields(record)
     payload["dataFields"] = data_fields(converted(record, converters), USER_IDENTITY_FIELDS)
     if options.prefer_user_id:
         payload["preferUserId"] = True
