@@ -28,7 +28,12 @@ from target_iterable.field_types import flatten_fields, type_conflicts
 from target_iterable.mapping.values import compile_converters
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.rejects import RejectedRecord
-from target_iterable.responses import RecordFailure, record_failures, validation_errors
+from target_iterable.responses import (
+    RecordFailure,
+    fail_count,
+    record_failures,
+    validation_errors,
+)
 from target_iterable.validation import CompiledSchemaValidator
 
 if TYPE_CHECKING:
@@ -329,6 +334,14 @@ class IterableSink(BatchSink):
             self.recover_refused_request(batch, response)
             return
         failures = self.failures_in(response, batch)
+        if fail_count(response.body) > len(failures):
+            # A failCount with no identifier to pin it on: say so rather than guess.
+            self.logger.warning(
+                "Iterable counted %d failures in a request of %d records but named only %d",
+                fail_count(response.body),
+                len(batch),
+                len(failures),
+            )
         resend = [batch[i] for i, failure in failures.items() if failure is RESEND_ALONE]
         rejected = 0
         for index, failure in failures.items():
