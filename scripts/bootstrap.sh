@@ -2,6 +2,7 @@
 #   .venv          the target, the emulator and the test tools (pip install -e ".[dev]")
 #   .venv-meltano  Meltano itself, kept apart as Meltano installs plugins in venvs of its own
 #   .meltano/      the plugins declared inline in meltano.yml (meltano install)
+#   PostgreSQL     Debian's server package, for the tap-postgres pipeline test (apt-get)
 # Each step is idempotent and skipped while its inputs are unchanged, so a warm
 # machine needs no network. Noisy output goes to output/setup.log, shown on failure.
 
@@ -63,5 +64,53 @@ ensure_meltano_plugins() {
     echo "==> meltano install (plugins declared inline in meltano.yml)"
     quietly "$MELTANO" install
     echo "$want" >.meltano/.installed
+  fi
+}
+
+# The directory of PostgreSQL's server binaries (initdb, pg_ctl, postgres, psql):
+# $PG_BIN_DIR when set, else Debian's /usr/lib/postgresql/<version>/bin, newest
+# first; nothing when there is none. tests/pipelines/postgres.py looks the same way.
+postgres_bin_dir() {
+  local dir
+  while read -r dir; do
+    if [[ -x "$dir/initdb" && -x "$dir/pg_ctl" && -x "$dir/postgres" && -x "$dir/psql" ]]; then
+      echo "$dir"
+      return 0
+    fi
+  done < <(
+    if [[ -n "${PG_BIN_DIR:-}" ]]; then echo "$PG_BIN_DIR"; fi
+    find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V -r
+  )
+  return 1
+}
+
+# PostgreSQL's server, which tests/pipelines/test_postgres_pipeline.py starts as a
+# throwaway cluster of its own (it never uses the package's own cluster or service).
+# Installed once from Debian's packages; afterwards this is one directory lookup.
+ensure_postgres() {
+  if postgres_bin_dir >/dev/null; then
+    return 0
+  fi
+  local -a as_root=()
+  if [[ "$(id -u)" -ne 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "PostgreSQL's server (Debian package 'postgresql') is not installed, and installing it" >&2
+      echo "needs root: run 'apt-get install -y postgresql' as root, then this script again." >&2
+      exit 1
+    fi
+    as_root=(sudo)
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "PostgreSQL's server is not installed and this is not a Debian-like system (no apt-get):" >&2
+    echo "install PostgreSQL and set PG_BIN_DIR to the directory of its initdb, pg_ctl and psql." >&2
+    exit 1
+  fi
+  echo "==> apt-get install postgresql (output in output/setup.log)"
+  quietly "${as_root[@]}" apt-get update
+  quietly "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends postgresql
+  if ! postgres_bin_dir >/dev/null; then
+    echo "set-up failed: apt-get installed postgresql but /usr/lib/postgresql/*/bin has no server" >&2
+    exit 1
   fi
 }

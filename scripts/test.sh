@@ -4,6 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 ensure_project_venv
 ensure_meltano_plugins   # the demo pipeline is tested through `meltano run`
+ensure_postgres          # a real PostgreSQL server for the tap-postgres pipeline test
 
 echo "==> ruff"
 .venv/bin/ruff check .
