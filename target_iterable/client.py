@@ -279,8 +279,7 @@ class IterableClient:
         call.attempts += 1
         endpoint = call.endpoint
         limiter = call.limiter
-        if limiter is not None:
-            limiter.acquire()
+        granted_at = limiter.acquire() if limiter is not None else 0.0
         if self._refused is not None:
             # The key was refused once: no other request is sent with it.
             raise self._refused
@@ -309,7 +308,7 @@ class IterableClient:
             if raw.status_code == 429:
                 call.throttled += 1
                 if limiter is not None:
-                    limiter.on_throttled()
+                    limiter.on_throttled(granted_at)
             code = f" {response.code}" if response.code else ""
             raise _RetryableFailure(
                 f"HTTP {raw.status_code}{code}",

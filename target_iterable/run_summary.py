@@ -26,8 +26,8 @@ class StreamStats:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count_received(self) -> None:
-        with self._lock:
-            self.received += 1
+        # Only the reading thread counts received records: no lock on this hot path.
+        self.received += 1
 
     def count_rejected(self, reason: Reason) -> None:
         with self._lock:

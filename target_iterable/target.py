@@ -80,6 +80,7 @@ class TargetIterable(Target):
         self._locked_types: dict[str, dict[str, str]] = {}
         self._types_lock = threading.Lock()
         self._dispatchers: dict[str, RequestDispatcher] = {}
+        self._checkpoint_seconds = float(self.config["checkpoint_seconds"])
         self.forgets_sent = 0  # users/forget calls this run (Iterable allows 1000 a day)
         # Users known to exist in Iterable (update-only streams ask once per user per run).
         self.known_users: dict[str, bool] = {}
@@ -197,6 +198,9 @@ class TargetIterable(Target):
 
     # Field types Iterable has locked, learned from its refusals -----------------------
 
+    def has_locked_types(self) -> bool:
+        return bool(self._locked_types)
+
     def locked_types(self, scope: str) -> dict[str, str]:
         return self._locked_types.get(scope, {})
 
@@ -208,8 +212,7 @@ class TargetIterable(Target):
 
     def _handle_max_record_age(self) -> None:
         """Checkpoint every ``checkpoint_seconds`` (the SDK alone waits 5 minutes)."""
-        interval = float(self.config["checkpoint_seconds"])
-        if time.time() - self._last_full_drain_at >= interval:
+        if time.time() - self._last_full_drain_at >= self._checkpoint_seconds:
             self.logger.debug("Checkpoint: draining all sinks")
             self.drain_all()
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from target_iterable.checks import check_catalog_field_names, check_item_id
-from target_iterable.mapping.fields import SDC_PREFIX, converted, data_fields
+from target_iterable.mapping.fields import SDC_PREFIX, data_fields
 from target_iterable.mapping.values import Converter, property_types
 
 ITEM_ID_FIELD = "itemId"
@@ -44,6 +44,6 @@ def catalog_item(
 ) -> tuple[str, dict[str, Any]]:
     """Map one record to ``(itemId, item fields)``; itemId is the document key, not a field."""
     item_id = check_item_id(record.get(ITEM_ID_FIELD))
-    fields = data_fields(converted(record, converters), {ITEM_ID_FIELD})
+    fields = data_fields(record, converters, {ITEM_ID_FIELD})
     check_catalog_field_names(fields)
     return item_id, fields

@@ -13,7 +13,7 @@ from typing import Any
 
 from target_iterable.checks import identity_fields
 from target_iterable.mapping.events import derive_event_id
-from target_iterable.mapping.fields import converted, data_fields
+from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import (
     Converter,
     ValueConversionError,
@@ -124,7 +124,7 @@ def purchase_payload(
                 payload[name] = to_integer(record[name])
     except ValueConversionError as exc:
         raise RecordRejected(Reason.INVALID_VALUE, str(exc)) from exc
-    payload["dataFields"] = data_fields(converted(record, converters), PURCHASE_TOP_LEVEL_FIELDS)
+    payload["dataFields"] = data_fields(record, converters, PURCHASE_TOP_LEVEL_FIELDS)
     return payload
 
 
@@ -135,7 +135,7 @@ def cart_payload(record: Mapping[str, Any], converters: Mapping[str, Converter])
     except ValueConversionError as exc:
         raise RecordRejected(Reason.INVALID_VALUE, str(exc)) from exc
     user = identity_fields(record)
-    fields = data_fields(converted(record, converters), CART_TOP_LEVEL_FIELDS)
+    fields = data_fields(record, converters, CART_TOP_LEVEL_FIELDS)
     if fields:
         user["dataFields"] = fields
     return {"user": user, "items": items}

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from target_iterable.checks import identity_fields
-from target_iterable.mapping.fields import converted, data_fields
+from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import Converter
 from target_iterable.reasons import Reason, RecordRejected
 
@@ -49,7 +49,7 @@ def device_payload(
         "platform": platform,
         "applicationName": str(app),
     }
-    fields = data_fields(converted(record, converters), DEVICE_TOP_LEVEL_FIELDS)
+    fields = data_fields(record, converters, DEVICE_TOP_LEVEL_FIELDS)
     if fields:
         device["dataFields"] = fields
     body["device"] = device

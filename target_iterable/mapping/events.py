@@ -8,7 +8,7 @@ from typing import Any
 
 from target_iterable.checks import identity_fields
 from target_iterable.encoding import encode_faithfully
-from target_iterable.mapping.fields import converted, data_fields
+from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import (
     Converter,
     ValueConversionError,
@@ -73,5 +73,5 @@ def event_payload(
     for name in ("createdAt", "campaignId", "templateId"):
         if record.get(name) is not None:
             payload[name] = _convert_top_level(name, record[name])
-    payload["dataFields"] = data_fields(converted(record, converters), EVENT_TOP_LEVEL_FIELDS)
+    payload["dataFields"] = data_fields(record, converters, EVENT_TOP_LEVEL_FIELDS)
     return payload

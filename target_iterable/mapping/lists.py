@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from target_iterable.checks import identity_fields
-from target_iterable.mapping.fields import SDC_PREFIX, converted, data_fields
+from target_iterable.mapping.fields import SDC_PREFIX, data_fields
 from target_iterable.mapping.values import Converter
 
 LIST_TOP_LEVEL_FIELDS = frozenset({"email", "userId", "subscribed"})
@@ -26,7 +26,7 @@ def list_member(
     member = identity_fields(record)
     if is_removal(record):
         return UNSUBSCRIBE, member
-    fields = data_fields(converted(record, converters), LIST_TOP_LEVEL_FIELDS)
+    fields = data_fields(record, converters, LIST_TOP_LEVEL_FIELDS)
     if fields:
         member["dataFields"] = fields
     return SUBSCRIBE, member

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from target_iterable.checks import identity_fields
-from target_iterable.mapping.fields import converted, data_fields
+from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import Converter
 
 USER_IDENTITY_FIELDS = frozenset({"email", "userId"})
@@ -28,7 +28,7 @@ def user_payload(
 ) -> dict[str, Any]:
     """Map one record to an ``OptionalApiUser``: identity on top, the rest in dataFields."""
     payload = identity_fields(record)
-    payload["dataFields"] = data_fields(converted(record, converters), USER_IDENTITY_FIELDS)
+    payload["dataFields"] = data_fields(record, converters, USER_IDENTITY_FIELDS)
     if options.prefer_user_id:
         payload["preferUserId"] = True
     if options.merge_nested_objects:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -144,16 +144,13 @@ class IterableSink(BatchSink):
         Raise RecordRejected to refuse the record.
         """
 
-    @property
+    @cached_property
     def record_defaults(self) -> dict[str, Any]:
         """Record fields given per stream in ``stream_options`` (event name, campaign…)."""
-        names = {
-            "event_name": "eventName",
-            "campaign_id": "campaignId",
-            "template_id": "templateId",
-        }
         return {
-            field: self.options[option] for option, field in names.items() if option in self.options
+            field: self.options[option]
+            for option, field in DEFAULT_FIELD_OPTIONS.items()
+            if option in self.options
         }
 
     def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
@@ -248,14 +245,13 @@ class IterableSink(BatchSink):
         return record
 
     def _remove_sdc_metadata_from_record(self, record: dict[str, Any]) -> None:
-        """Drop Singer metadata but keep ``_sdc_deleted_at``: it drives deletes.
+        """Keep Singer metadata on the record; the payload builders never send it.
 
-        (The SDK strips it unless ``add_record_metadata`` is on; it is never sent.)
+        ``data_fields`` drops every ``_sdc_*`` field, ``_sdc_deleted_at`` drives
+        deletes, and the rejects file shows the record as received. (The SDK pops
+        each metadata key of every record here, and strips ``_sdc_deleted_at``
+        unless ``add_record_metadata`` is on.)
         """
-        deleted_at = record.get(DELETED_AT)
-        super()._remove_sdc_metadata_from_record(record)
-        if deleted_at is not None:
-            record[DELETED_AT] = deleted_at
 
     def _parse_timestamps_in_record(self, *args: Any, **kwargs: Any) -> None:
         """Dates are parsed by this target's converters, which refuse a bad value
@@ -273,9 +269,10 @@ class IterableSink(BatchSink):
                     f"record encodes to {len(prepared.item)} bytes, "
                     "over Iterable's 4 MB body limit",
                 )
-            locked = self._target.locked_types(self.type_scope(prepared))
-            if locked and (conflicts := type_conflicts(fields, locked)):
-                raise RecordRejected(Reason.TYPE_MISMATCH, "; ".join(conflicts))
+            if self._target.has_locked_types():
+                locked = self._target.locked_types(self.type_scope(prepared))
+                if locked and (conflicts := type_conflicts(fields, locked)):
+                    raise RecordRejected(Reason.TYPE_MISMATCH, "; ".join(conflicts))
         except RecordRejected as refusal:
             self.reject(record, refusal.reason, refusal.message)
             return
@@ -364,6 +361,8 @@ class IterableSink(BatchSink):
         A body is planned before the answer to an earlier one may teach the target
         a locked type; checking again here keeps that body from failing whole.
         """
+        if not self._target.has_locked_types():
+            return list(batch)  # the common case: no type refused so far this run
         kept = []
         for prepared in batch:
             locked = self._target.locked_types(self.type_scope(prepared))
