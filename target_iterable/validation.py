@@ -8,11 +8,112 @@ date converters refuse an unparseable date per record with a precise reason.
 
 from __future__ import annotations
 
-from typing import Any
+import decimal
+from fractions import Fraction
+from typing import Any, cast
 
 import fastjsonschema
+from fastjsonschema.draft07 import CodeGeneratorDraft07
+from fastjsonschema.ref_resolver import RefResolver
 from singer_sdk.exceptions import InvalidJSONSchema, InvalidRecord
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
+
+Number = int | float | decimal.Decimal
+_DRAFT04_BOUNDS = (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum"))
+_IS_NUMBER = "isinstance({variable}, (int, float, Decimal)) and not isinstance({variable}, bool)"
+
+
+def is_multiple_of(value: Number, numerator: int, denominator: int) -> bool:
+    """Whether ``value`` is an exact multiple of ``numerator / denominator``.
+
+    Exact integer arithmetic on the value's ratio: a float is taken as the
+    decimal it prints as (19.01, not its binary neighbour), so 19.01 is a
+    multiple of 0.01.
+    """
+    if isinstance(value, int):
+        return (value * denominator) % numerator == 0
+    exact = decimal.Decimal(repr(value)) if isinstance(value, float) else value
+    if not exact.is_finite():
+        return False
+    top, bottom = exact.as_integer_ratio()
+    return (top * denominator) % (bottom * numerator) == 0
+
+
+def upgrade_draft04_bounds(definition: Any) -> Any:
+    """Read draft-04's boolean ``exclusiveMinimum``/``exclusiveMaximum`` as later drafts do.
+
+    Draft 04 wrote ``"maximum": 5, "exclusiveMaximum": true``; draft 06 on,
+    ``"exclusiveMaximum": 5``. Read as a later draft, ``true`` is the bound 1.
+    """
+    if not isinstance(definition, dict) or not any(
+        isinstance(definition.get(flag), bool) for flag, _ in _DRAFT04_BOUNDS
+    ):
+        return definition
+    upgraded = dict(definition)
+    for flag, bound in _DRAFT04_BOUNDS:
+        if isinstance(upgraded.get(flag), bool) and upgraded.pop(flag) and bound in upgraded:
+            upgraded[flag] = upgraded.pop(bound)
+    return upgraded
+
+
+class SingerSchemaCodeGenerator(CodeGeneratorDraft07):
+    """fastjsonschema's code generator, fixed for the numbers Singer taps send.
+
+    * ``multipleOf``: Singer readers (the SDK's and ours) parse JSON numbers
+      with a fraction as ``Decimal``, in schemas and records alike, and
+      fastjsonschema's check then divides a ``Decimal`` by a float or calls
+      ``Decimal(repr(Decimal))``: a tap-postgres ``numeric(10,2)`` column
+      (``"multipleOf": 0.01``) crashed the run at its first record. The check
+      generated here is exact for ints, floats and Decimals alike.
+    * Draft-04 bounds: the same taps write ``"maximum": 100000000,
+      "exclusiveMaximum": true``; read as a later draft, every value of 1 or
+      more was refused. Boolean exclusive bounds now mean what draft 04 meant.
+
+    The generator is internal to fastjsonschema, but subclassing it is the one
+    way to fix a keyword's check while keeping compiled validation for the rest
+    of the schema; schemas without these keywords compile exactly as before,
+    and this module's tests pin the behaviour should fastjsonschema change.
+    Every schema is read as draft 7: with formats unchecked, that is what
+    fastjsonschema applied to schemas naming no draft or a later one, and the
+    boolean bounds are the draft-04 difference taps rely on.
+    """
+
+    @property
+    def global_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().global_state
+        state["is_multiple_of"] = is_multiple_of
+        return state
+
+    def generate_func_code_block(self, definition: Any, *args: Any, **kwargs: Any) -> Any:
+        upgraded = upgrade_draft04_bounds(definition)
+        return super().generate_func_code_block(upgraded, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    def generate_multiple_of(self) -> None:
+        step = cast("dict[str, Any]", self._definition)["multipleOf"]
+        if isinstance(step, bool) or not isinstance(step, Number) or not step > 0:
+            raise fastjsonschema.JsonSchemaDefinitionException(
+                "multipleOf must be a number greater than 0"
+            )
+        # repr: the decimal the schema wrote, not the float's binary expansion.
+        exact = Fraction(repr(step)) if isinstance(step, float) else Fraction(step)
+        with (
+            self.l(f"if {_IS_NUMBER}:"),
+            self.l(
+                "if not is_multiple_of({variable}, {}, {}):", exact.numerator, exact.denominator
+            ),
+        ):
+            self.exc("{name} must be multiple of {multipleOf}", rule="multipleOf")  # type: ignore[no-untyped-call]
+
+
+def compile_schema(schema: dict[str, Any]) -> Any:
+    """Compile ``schema`` to a validating function, as ``fastjsonschema.compile`` does."""
+    resolver = RefResolver.from_schema(schema, handlers={}, store={})
+    generator = SingerSchemaCodeGenerator(  # type: ignore[no-untyped-call]
+        schema, resolver=resolver, use_default=False, use_formats=False
+    )
+    state = generator.global_state
+    exec(generator.func_code, state)  # the way fastjsonschema loads what it generated
+    return state[resolver.get_scope_name()]
 
 
 class CompiledSchemaValidator(BaseJSONSchemaValidator):
@@ -21,7 +122,7 @@ class CompiledSchemaValidator(BaseJSONSchemaValidator):
     def __init__(self, schema: dict[str, Any]) -> None:
         super().__init__(schema)
         try:
-            self._validate = fastjsonschema.compile(schema, use_default=False, use_formats=False)
+            self._validate = compile_schema(schema)
         except fastjsonschema.JsonSchemaDefinitionException as exc:
             raise InvalidJSONSchema(f"the stream's JSON schema is invalid: {exc}") from exc
 
@@ -31,6 +132,9 @@ class CompiledSchemaValidator(BaseJSONSchemaValidator):
         except fastjsonschema.JsonSchemaValueException as exc:
             # "data.age must be integer" → "field 'age' must be integer"
             path = ".".join(str(part) for part in exc.path[1:]) if exc.path else ""
-            rule = exc.message.split(" must ", 1)[-1] if " must " in exc.message else exc.message
-            message = f"field '{path}' must {rule}" if path else f"record must {rule}"
+            name = exc.name or ""
+            rule = (
+                exc.message[len(name) :].lstrip() if exc.message.startswith(name) else exc.message
+            )
+            message = f"field '{path}' {rule}" if path else f"record {rule}"
             raise InvalidRecord(message, record) from exc

@@ -2,14 +2,16 @@
 
 Iterable infers a field's type from the first value it sees and locks it forever,
 so every conversion here aims at a stable, predictable type per field:
-JSON-schema ``number`` fields always travel as doubles (``5`` would lock a
-``long``), ``date-time`` fields in the one string format Iterable reads as a date.
+JSON-schema ``number`` fields (and decimal strings) always travel as doubles
+(``5`` would lock a ``long``), ``date-time`` fields in the one string format
+Iterable reads as a date, and arrays of either element by element.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,6 +24,11 @@ _UTC = dt.timezone.utc
 # Epoch numbers above this are milliseconds: 1e11 seconds is the year 5138.
 _EPOCH_MILLIS_THRESHOLD = 100_000_000_000
 _INTEGER_STRING = re.compile(r"^[+-]?\d+$")
+# singer-sdk's decimal string (``use_singer_decimal``): its SQL connector reads
+# "x-singer.decimal", its typing helpers write "singer.decimal".
+SINGER_DECIMAL_FORMATS = frozenset({"x-singer.decimal", "singer.decimal"})
+# What str(Decimal) writes for a finite number: no "NaN", "Infinity" or "1_000".
+_DECIMAL_STRING = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 class ValueConversionError(ValueError):
@@ -112,8 +119,27 @@ def to_double(value: Any) -> Any:
     return value
 
 
+def decimal_string_to_double(value: Any) -> Any:
+    """Send a decimal string (``"19.90"``) as a double, like a ``number`` field.
+
+    Sent as text, the field would lock as a string in Iterable, where it can be
+    neither summed nor compared; "5" goes as 5.0, so it locks as a double.
+    """
+    if isinstance(value, str):
+        if not _DECIMAL_STRING.match(value):
+            raise ValueConversionError(f"'{value}' is not a decimal number")
+        number = float(value)
+        if math.isinf(number):
+            raise ValueConversionError(f"'{value}' is out of the range of a double")
+        return number
+    return to_double(value)
+
+
 def property_types(prop: Mapping[str, Any]) -> tuple[set[str], str | None, Mapping[str, Any]]:
-    """Collect the JSON types, the string format and object properties of a property."""
+    """Collect the JSON types, the string format and object properties of a property.
+
+    A decimal string counts as a ``number``: that is what it holds and how it is sent.
+    """
     types: set[str] = set()
     fmt: str | None = prop.get("format")
     properties: dict[str, Any] = dict(prop.get("properties") or {})
@@ -127,7 +153,21 @@ def property_types(prop: Mapping[str, Any]) -> tuple[set[str], str | None, Mappi
         types |= sub_types
         fmt = fmt or sub_fmt
         properties.update(sub_props)
+    if fmt in SINGER_DECIMAL_FORMATS and "string" in types:
+        types.discard("string")
+        types.add("number")
     return types, fmt, properties
+
+
+def array_items(prop: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The schema of an array property's items (one schema for all items), if any."""
+    items = prop.get("items")
+    if isinstance(items, Mapping):
+        return items
+    for variant in prop.get("anyOf", []) or prop.get("oneOf", []) or []:
+        if isinstance(variant, Mapping) and (found := array_items(variant)) is not None:
+            return found
+    return None
 
 
 def _nullable(convert: Converter) -> Converter:
@@ -137,9 +177,26 @@ def _nullable(convert: Converter) -> Converter:
     return convert_or_none
 
 
+def _element_wise(convert: Converter) -> Converter:
+    def convert_items(value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        converted = []
+        for index, item in enumerate(value):
+            try:
+                converted.append(convert(item))
+            except ValueConversionError as exc:
+                raise ValueConversionError(f"item {index}: {exc}") from exc
+        return converted
+
+    return convert_items
+
+
 def converter_for(prop: Mapping[str, Any]) -> Converter | None:
     """Return the conversion one schema property needs, or None if it needs none."""
     types, fmt, properties = property_types(prop)
+    if fmt in SINGER_DECIMAL_FORMATS and "number" in types:
+        return _nullable(decimal_string_to_double)
     if "string" in types and fmt == "date-time":
         return _nullable(format_datetime)
     if "string" in types and fmt == "date":
@@ -149,6 +206,9 @@ def converter_for(prop: Mapping[str, Any]) -> Converter | None:
         if nested:
             return _nullable(lambda value: convert_fields(value, nested))
         return None
+    if "array" in types and (items := array_items(prop)) is not None:
+        convert_item = converter_for(items)
+        return None if convert_item is None else _nullable(_element_wise(convert_item))
     if "number" in types and "integer" not in types:
         return _nullable(to_double)
     return None

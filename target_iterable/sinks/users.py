@@ -33,10 +33,36 @@ def user_key(prepared: PreparedRecord) -> str:
     return f"userId:{prepared.user_id}"
 
 
+def merge_data_fields(
+    earlier: Mapping[str, Any], later: Mapping[str, Any], *, nested: bool
+) -> dict[str, Any]:
+    """``later``'s fields over ``earlier``'s, as Iterable applies them in turn.
+
+    Without ``mergeNestedObjects`` a later object replaces the earlier one.
+    With it, Iterable merges an incoming object into the stored one, nested
+    objects included (as the emulator models it), so two objects are merged
+    here the same way: later fields win, and a null stays to remove its key.
+    One sequence a single update cannot say: an object after a null or a
+    non-object is merged into what Iterable stores instead of replacing it.
+    """
+    merged = {**earlier, **later}
+    if nested:
+        for name, value in later.items():
+            before = earlier.get(name)
+            if isinstance(value, dict) and isinstance(before, dict):
+                merged[name] = merge_data_fields(before, value, nested=True)
+    return merged
+
+
 def merge_updates(earlier: PreparedRecord, later: PreparedRecord) -> PreparedRecord:
     """One update equivalent to applying ``earlier`` then ``later``."""
     first, second = earlier.payload(), later.payload()
-    payload = {**first, **second, "dataFields": {**first["dataFields"], **second["dataFields"]}}
+    data = merge_data_fields(
+        first["dataFields"],
+        second["dataFields"],
+        nested=second.get("mergeNestedObjects") is True,
+    )
+    payload = {**first, **second, "dataFields": data}
     return PreparedRecord.of_person_payload([*earlier.sources, *later.sources], payload)
 
 
