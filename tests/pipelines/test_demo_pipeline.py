@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections import Counter
 from pathlib import Path
 
 from iterable_emulator.testing import EmulatorProcess
-
-ROOT = Path(__file__).resolve().parents[2]
-MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
+from tests.pipelines.conftest import MeltanoRun
 
 
-def test_meltano_run_delivers_the_demo_sample(emulator: EmulatorProcess, tmp_path: Path) -> None:
-    assert MELTANO.exists(), "Meltano is not set up: run the tests with bash scripts/test.sh"
+def test_meltano_run_delivers_the_demo_sample(
+    emulator: EmulatorProcess, meltano_run: MeltanoRun, tmp_path: Path
+) -> None:
     rejects = tmp_path / "rejects.jsonl"
-    completed = subprocess.run(
-        [str(MELTANO), "run", "--full-refresh", "--force", "jsonl-to-iterable"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "TARGET_ITERABLE_API_KEY": emulator.api_key,
-            "TARGET_ITERABLE_API_BASE_URL": emulator.url,
-            "TARGET_ITERABLE_REJECTS_PATH": str(rejects),
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    meltano_run("jsonl-to-iterable", TARGET_ITERABLE_REJECTS_PATH=str(rejects))
 
     summary = emulator.summary()
     assert (summary["users"], summary["events"], summary["catalog_items"]) == (18, 26, 10)
@@ -41,7 +23,9 @@ def test_meltano_run_delivers_the_demo_sample(emulator: EmulatorProcess, tmp_pat
     assert ada["userId"] == "1001"
     assert ada["dataFields"]["sourceUpdatedAt"] == "2024-11-02 09:15:00 +00:00"
     assert ada["dataFields"]["address"] == {"city": "London", "country": "GB"}
-    assert emulator.catalog_item("products", "SKU-001")["price"] == 19.0
+    starter = emulator.catalog_item("products", "SKU-001")
+    assert starter is not None
+    assert starter["price"] == 19.0
 
     lines = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert Counter((line["stream"], line["reason"]) for line in lines) == {
@@ -49,4 +33,3 @@ def test_meltano_run_delivers_the_demo_sample(emulator: EmulatorProcess, tmp_pat
         ("events", "invalid_email"): 2,
         ("events", "missing_identity"): 2,
     }
-    assert emulator.api_key not in completed.stdout + completed.stderr
