@@ -17,6 +17,7 @@ from target_iterable.sinks.commerce import CartsSink, PurchasesSink
 from target_iterable.sinks.devices import DevicesSink
 from target_iterable.sinks.events import EventsSink
 from target_iterable.sinks.lists import LIST_STREAM_PREFIX, ListSink
+from target_iterable.sinks.messages import MessagesSink
 from target_iterable.sinks.subscriptions import SubscriptionsSink
 from target_iterable.sinks.users import UsersSink
 
@@ -54,6 +55,7 @@ ROUTES: tuple[Route, ...] = (
         ListSink,
     ),
     Route("subscriptions", lambda name: name == "subscriptions", SubscriptionsSink),
+    Route("messages", lambda name: name == "messages", MessagesSink),
 )
 
 

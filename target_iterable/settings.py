@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -145,6 +146,11 @@ CONFIG_SCHEMA = th.PropertiesList(
                 th.Property("campaign_id", th.IntegerType, description="Default campaignId."),
                 th.Property("template_id", th.IntegerType, description="Default templateId."),
                 th.Property(
+                    "application_name",
+                    th.StringType,
+                    description="devices, messages: default applicationName of push tokens.",
+                ),
+                th.Property(
                     "merge_nested_objects",
                     th.BooleanType,
                     description="users: merge top-level objects instead of replacing them.",
@@ -178,6 +184,32 @@ CONFIG_SCHEMA = th.PropertiesList(
                     "channel_unsubscribe",
                     th.BooleanType,
                     description="list-<id>: unsubscribing also unsubscribes from the channel.",
+                ),
+                th.Property(
+                    "map_all_pages_to_one_event",
+                    th.BooleanType,
+                    description="messages: every page call is the event 'Loaded a Page'.",
+                ),
+                th.Property(
+                    "map_all_screens_to_one_event",
+                    th.BooleanType,
+                    description="messages: every screen call is the event 'Loaded a Screen'.",
+                ),
+                th.Property(
+                    "track_all_pages",
+                    th.BooleanType,
+                    description="messages: track every page call (default true); false: only "
+                    "those the two options below allow.",
+                ),
+                th.Property(
+                    "track_categorized_pages",
+                    th.BooleanType,
+                    description="messages: track page calls that have a category.",
+                ),
+                th.Property(
+                    "track_named_pages",
+                    th.BooleanType,
+                    description="messages: track page calls that have a name.",
                 ),
             )
         ),
@@ -229,3 +261,23 @@ def resolve_base_url(config: Mapping[str, Any]) -> str:
             "use https (the API key would travel in clear text)"
         )
     return override.rstrip("/")
+
+
+# An unquoted list alias: the SDK evaluates ``__alias__`` as an expression.
+_BARE_LIST_ALIAS = re.compile(r"^\s*list\s*-\s*\d+\s*$")
+
+
+def check_stream_maps(config: Mapping[str, Any]) -> None:
+    """Refuse stream maps the SDK would turn into a traceback at the first SCHEMA.
+
+    ``__alias__: list-1234`` reads as Python's ``list`` minus 1234.
+    """
+    for stream, stream_map in (config.get("stream_maps") or {}).items():
+        alias = stream_map.get("__alias__") if isinstance(stream_map, Mapping) else None
+        if isinstance(alias, str) and _BARE_LIST_ALIAS.match(alias):
+            quoted = alias.strip().replace(" ", "")
+            raise ConfigurationError(
+                f"stream_maps.{stream}.__alias__ {alias!r}: the SDK evaluates an alias as an "
+                f"expression, so this reads as Python's list minus a number; quote it "
+                f"twice: \"'{quoted}'\" (in YAML: __alias__: \"'{quoted}'\")"
+            )

@@ -43,7 +43,7 @@ from target_iterable.rejects import RejectedRecord, RejectsFile
 from target_iterable.retry import RetryPolicy
 from target_iterable.routing import sink_class_for
 from target_iterable.run_summary import RunSummary
-from target_iterable.settings import CONFIG_SCHEMA, resolve_base_url
+from target_iterable.settings import CONFIG_SCHEMA, check_stream_maps, resolve_base_url
 from target_iterable.sinks.skipped import SkippedStreamSink
 from target_iterable.sinks.users import UsersSink
 
@@ -74,6 +74,7 @@ class TargetIterable(Target):
         # Sender threads must leave on time to keep Iterable's rate limits full while
         # the reader is busy: a shorter GIL switch interval than Python's 5 ms.
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
+        check_stream_maps(self.config)
         self.base_url = resolve_base_url(self.config)
         self.rejects = RejectsFile(self.config["rejects_path"])
         self.run_summary = RunSummary()
@@ -193,8 +194,12 @@ class TargetIterable(Target):
         for sink in list(self._sinks_active.values()):
             if isinstance(sink, UsersSink):
                 self.drain_one(sink)
-        if USERS_BULK_UPDATE in self._dispatchers:
-            self._dispatchers[USERS_BULK_UPDATE].wait_idle()
+        self.wait_for_endpoint(USERS_BULK_UPDATE)
+
+    def wait_for_endpoint(self, endpoint: str) -> None:
+        """Barrier for one endpoint: its queued requests have all been answered."""
+        if endpoint in self._dispatchers:
+            self._dispatchers[endpoint].wait_idle()
 
     # Field types Iterable has locked, learned from its refusals -----------------------
 

@@ -10,8 +10,9 @@ all of them, per the page and screen settings.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from target_iterable.reasons import Reason, RecordRejected
@@ -21,6 +22,15 @@ ORDER_COMPLETED = "order completed"
 CART_EVENTS = ("product added", "product removed")
 # context.os.name / context.device.type → Iterable push platform.
 _PUSH_PLATFORMS = {"ios": "APNS", "ipados": "APNS", "android": "GCM"}
+# RudderStack's and Segment's warehouse tables name the spec's fields in snake_case.
+WAREHOUSE_COLUMNS = {
+    "user_id": "userId",
+    "anonymous_id": "anonymousId",
+    "message_id": "messageId",
+    "original_timestamp": "originalTimestamp",
+}
+# Objects of a message; a warehouse often keeps them as JSON text.
+OBJECT_FIELDS = ("traits", "context", "properties")
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,36 @@ class PageScreenSettings:
     track_all_pages: bool = True
     track_categorized_pages: bool = False
     track_named_pages: bool = False
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> PageScreenSettings:
+        """The settings given in a stream's ``stream_options`` (same names)."""
+        names = {field.name for field in fields(cls)}
+        return cls(**{name: bool(value) for name, value in options.items() if name in names})
+
+
+def normalized_message(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The message with warehouse column names and JSON-text objects read as the spec's.
+
+    ``user_id`` → ``userId`` (the spec's name wins when both are set), and a
+    ``traits``/``context``/``properties`` column holding JSON text is parsed.
+    """
+    message = dict(record)
+    for column, name in WAREHOUSE_COLUMNS.items():
+        if message.get(name) is None and message.get(column) is not None:
+            message[name] = message[column]
+    for name in OBJECT_FIELDS:
+        value = message.get(name)
+        if isinstance(value, str):
+            try:
+                message[name] = json.loads(value) if value.strip() else None
+            except ValueError:
+                message[name] = value
+            if not isinstance(message[name], (Mapping, type(None))):
+                raise RecordRejected(
+                    Reason.INVALID_VALUE, f"message field '{name}' is text but not a JSON object"
+                )
+    return message
 
 
 def _get(mapping: Any, *path: str) -> Any:
@@ -138,6 +178,7 @@ def message_operations(
     message: Mapping[str, Any], settings: PageScreenSettings = PageScreenSettings()
 ) -> list[tuple[Operation, dict[str, Any]]]:
     """The Iterable operations one message becomes, as records of the matching stream."""
+    message = normalized_message(message)
     kind = str(message.get("type") or "").lower()
     if kind not in ("identify", "track", "page", "screen"):
         raise RecordRejected(

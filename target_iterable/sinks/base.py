@@ -56,6 +56,9 @@ class PreparedRecord:
     event_name: str | None = None
     # Which of the sink's endpoints takes it (lists: subscribe or unsubscribe…).
     route: str = ""
+    # False for a second operation of one input record (an identify message's
+    # device token): the record is counted once, by its first operation.
+    counted: bool = True
 
     @classmethod
     def of_person_payload(
@@ -79,7 +82,7 @@ class PreparedRecord:
 
     @property
     def record_count(self) -> int:
-        return len(self.sources)
+        return len(self.sources) if self.counted else 0
 
     def matches(self, failure: RecordFailure) -> bool:
         if failure.kind == "email":
@@ -98,6 +101,7 @@ DEFAULT_FIELD_OPTIONS = {
     "event_name": "eventName",
     "campaign_id": "campaignId",
     "template_id": "templateId",
+    "application_name": "applicationName",
 }
 
 
@@ -259,9 +263,20 @@ class IterableSink(BatchSink):
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         self.stats.count_received()
+        if self._schema_violation is not None:
+            self.reject(record, Reason.SCHEMA_VIOLATION, self._schema_violation)
+            return
+        prepared = self.admit(record)
+        if prepared is not None:
+            self.queue(prepared)
+
+    def admit(self, record: dict[str, Any], source: bytes | None = None) -> PreparedRecord | None:
+        """Map one record for sending, or reject it with its reason (then None).
+
+        ``source`` is the input record as the rejects file shows it, when
+        ``record`` is derived from it (one operation of a ``messages`` record).
+        """
         try:
-            if self._schema_violation is not None:
-                raise RecordRejected(Reason.SCHEMA_VIOLATION, self._schema_violation)
             prepared, fields = self.prepare(record)
             if not self.envelope_for(prepared.route).fits_alone(prepared.item):
                 raise RecordRejected(
@@ -274,8 +289,14 @@ class IterableSink(BatchSink):
                 if locked and (conflicts := type_conflicts(fields, locked)):
                     raise RecordRejected(Reason.TYPE_MISMATCH, "; ".join(conflicts))
         except RecordRejected as refusal:
-            self.reject(record, refusal.reason, refusal.message)
-            return
+            self.reject(record if source is None else source, refusal.reason, refusal.message)
+            return None
+        if source is not None:
+            prepared.sources = [source]
+        return prepared
+
+    def queue(self, prepared: PreparedRecord) -> None:
+        """Hold a prepared record until the next drain sends this sink's records."""
         self._prepared.append(prepared)
 
     def process_batch(self, context: dict[str, Any]) -> None:

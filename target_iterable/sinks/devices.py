@@ -9,6 +9,7 @@ from target_iterable.batching import ONE_PER_REQUEST
 from target_iterable.client import DEVICE_TOKENS, ApiResponse
 from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.devices import BROWSER_TOKEN, device_payload
+from target_iterable.mapping.fields import with_defaults
 from target_iterable.sinks.base import IterableSink, PreparedRecord
 
 
@@ -20,7 +21,7 @@ class DevicesSink(IterableSink):
     endpoint = DEVICE_TOKENS
 
     def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
-        route, body = device_payload(record, self.converters)
+        route, body = device_payload(with_defaults(record, self.record_defaults), self.converters)
         prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], body, route)
         return prepared, {}
 

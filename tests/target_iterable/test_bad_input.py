@@ -177,3 +177,15 @@ def test_map_expression_failing_on_one_record_rejects_only_it(
     assert emulator.user_by_email("a@example.com") is not None
     assert [r["reason"] for r in run.rejects] == ["stream_map_error"]
     assert "record.get('field')" in run.rejects[0]["message"]
+
+
+def test_an_unquoted_list_alias_is_a_clear_configuration_error(
+    tmp_path: Path, target_config: dict[str, Any]
+) -> None:
+    """The SDK would evaluate list-1234 as Python's list minus 1234: a traceback."""
+    config = {**target_config, "stream_maps": {"newsletter": {"__alias__": "list-1234"}}}
+    run = run_target(tmp_path, config, [schema("newsletter", {"email": {"type": "string"}})])
+    assert run.returncode == 1
+    assert "stream_maps.newsletter.__alias__ 'list-1234'" in run.stderr
+    assert "quote it twice: \"'list-1234'\"" in run.stderr
+    assert "Traceback" not in run.stderr

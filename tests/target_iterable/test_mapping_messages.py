@@ -6,7 +6,11 @@ from typing import Any
 
 import pytest
 
-from target_iterable.mapping.messages import PageScreenSettings, message_operations
+from target_iterable.mapping.messages import (
+    PageScreenSettings,
+    message_operations,
+    normalized_message,
+)
 from target_iterable.reasons import Reason, RecordRejected
 
 TS = "2024-03-01T10:00:00Z"
@@ -188,3 +192,36 @@ def test_refused_messages(
     with pytest.raises(RecordRejected) as refused:
         message_operations(message, settings)
     assert refused.value.reason is reason
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"user_id": "u", "message_id": "m"}, {"userId": "u", "messageId": "m"}),
+        ({"userId": "spec", "user_id": "column"}, {"userId": "spec"}),
+        ({"original_timestamp": TS}, {"originalTimestamp": TS}),
+        ({"properties": '{"a": 1}'}, {"properties": {"a": 1}}),
+        ({"traits": ""}, {"traits": None}),
+        ({"context": {"app": {"name": "A"}}}, {"context": {"app": {"name": "A"}}}),
+    ],
+)
+def test_warehouse_columns_read_as_the_spec(
+    record: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    normalized = normalized_message(record)
+    assert {k: normalized[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "not json", "42"])
+def test_object_columns_that_are_not_json_objects_are_refused(text: str) -> None:
+    with pytest.raises(RecordRejected) as refused:
+        normalized_message({"type": "track", "properties": text})
+    assert refused.value.reason is Reason.INVALID_VALUE
+    assert "'properties'" in refused.value.message
+
+
+def test_page_settings_from_stream_options() -> None:
+    settings = PageScreenSettings.from_options(
+        {"track_all_pages": False, "track_named_pages": True, "event_name": "ignored"}
+    )
+    assert settings == PageScreenSettings(track_all_pages=False, track_named_pages=True)
