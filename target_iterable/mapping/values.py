@@ -37,13 +37,17 @@ class ValueConversionError(ValueError):
 
 def parse_datetime(value: str) -> dt.datetime:
     """Parse an ISO-8601 timestamp; a naive one is taken as UTC."""
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueConversionError(f"'{value}' is not an ISO-8601 date-time") from exc
+        # Python 3.11 reads "Z" and most of ISO 8601: the common case, tried first.
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueConversionError(f"'{value}' is not an ISO-8601 date-time") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)
 
 
@@ -82,6 +86,11 @@ def to_unix_seconds(value: Any) -> int:
     Accepts an ISO string, a datetime/date, or an epoch number in seconds or
     milliseconds (told apart by magnitude).
     """
+    if isinstance(value, str):  # the common case first
+        text = value.strip()
+        if _INTEGER_STRING.match(text):
+            return to_unix_seconds(int(text))
+        return int(parse_datetime(text).timestamp())
     if isinstance(value, bool):
         raise ValueConversionError(f"{value!r} is not a timestamp")
     if isinstance(value, (int, float, decimal.Decimal)):
@@ -92,10 +101,6 @@ def to_unix_seconds(value: Any) -> int:
         return int(aware.timestamp())
     if isinstance(value, dt.date):
         return int(dt.datetime(value.year, value.month, value.day, tzinfo=_UTC).timestamp())
-    if isinstance(value, str):
-        if _INTEGER_STRING.match(value.strip()):
-            return to_unix_seconds(int(value))
-        return int(parse_datetime(value).timestamp())
     raise ValueConversionError(f"{value!r} is not a timestamp")
 
 
