@@ -132,7 +132,16 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_rejected_ratio",
-        th.NumberType,
+        # A number, or its text: Meltano 4.4 fails on a `decimal` setting given in the
+        # environment (it cannot JSON-encode the Decimal), so meltano.yml declares a string.
+        th.CustomType(
+            {
+                "type": ["number", "string"],
+                "minimum": 0,
+                "maximum": 1,
+                "pattern": r"^\s*(0(\.\d+)?|1(\.0+)?|\.\d+)\s*$",
+            }
+        ),
         default=0.5,
         description="Fail the run (exit 1, after every record is accounted for) when a "
         "stream rejects more than this share of its records: a sign of a broken mapping. "

@@ -33,3 +33,25 @@ def test_meltano_run_delivers_the_demo_sample(
         ("events", "invalid_email"): 2,
         ("events", "missing_identity"): 2,
     }
+
+
+def test_meltano_run_replays_the_bundled_messages(
+    emulator: EmulatorProcess, meltano_run: MeltanoRun, tmp_path: Path
+) -> None:
+    """tap-jsonl types ``properties`` as object-or-string: both kinds of row land."""
+    rejects = tmp_path / "rejects.jsonl"
+    meltano_run(
+        "messages-to-iterable",
+        TARGET_ITERABLE_REJECTS_PATH=str(rejects),
+        TARGET_ITERABLE_MAX_REJECTED_RATIO="1",
+    )
+    summary = emulator.summary()
+    assert (summary["users"], summary["events"]) == (4, 5)
+    alan = emulator.events_for(email="alan@example.com")
+    assert sorted(e["eventName"] for e in alan) == ["Application Home Page", "Newsletter Opened"]
+    lines = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(line["record"]["messageId"], line["reason"]) for line in lines] == [
+        ("m-011", "unsupported_message_type"),
+        ("m-012", "missing_identity"),
+        ("m-013", "invalid_platform"),
+    ]

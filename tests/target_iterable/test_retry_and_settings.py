@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
+from jsonschema import Draft7Validator
 
 from target_iterable.errors import ConfigurationError
 from target_iterable.retry import RetryPolicy, parse_retry_after
-from target_iterable.settings import resolve_base_url
+from target_iterable.settings import CONFIG_SCHEMA, resolve_base_url
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
@@ -53,3 +54,26 @@ def test_base_url(config: dict[str, str], expected: str) -> None:
 def test_unsafe_or_invalid_base_url_is_refused(config: dict[str, str]) -> None:
     with pytest.raises(ConfigurationError):
         resolve_base_url(config)
+
+
+@pytest.mark.parametrize(
+    ("ratio", "valid"),
+    [
+        (0.2, True),
+        (1, True),
+        ("0.25", True),
+        (" 1 ", True),
+        (".5", True),
+        (1.5, False),
+        ("", False),
+        ("lots", False),
+        ("1.5", False),
+        ("-0.1", False),
+    ],
+)
+def test_max_rejected_ratio_is_a_number_or_its_text(ratio: object, valid: bool) -> None:
+    """Text too: Meltano passes it as a string (a `decimal` setting crashes Meltano 4.4)."""
+    errors = list(
+        Draft7Validator(CONFIG_SCHEMA).iter_errors({"api_key": "k", "max_rejected_ratio": ratio})
+    )
+    assert (not errors) == valid
