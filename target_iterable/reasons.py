@@ -20,6 +20,7 @@ class Reason(str, Enum):
     INVALID_FIELD_NAME = "invalid_field_name"
     INVALID_VALUE = "invalid_value"
     SCHEMA_VIOLATION = "schema_violation"
+    MISSING_KEY_PROPERTY = "missing_key_property"
     MALFORMED_RECORD = "malformed_record"
     STREAM_MAP_ERROR = "stream_map_error"
     MISSING_TOKEN = "missing_token"

@@ -132,7 +132,8 @@ class IterableSink(BatchSink):
         self.converters = compile_converters(self.schema)
         self.stats = target.run_summary.for_stream(stream_name)
         self._prepared: list[PreparedRecord] = []
-        self._schema_violation: str | None = None
+        # A refusal found before mapping (schema, Singer spec), for process_record.
+        self._refusal: RecordRejected | None = None
         self.options: Mapping[str, Any] = (self.config.get("stream_options") or {}).get(
             stream_name, {}
         )
@@ -238,15 +239,29 @@ class IterableSink(BatchSink):
 
         (The SDK's version logs a traceback and either raises or lets the record through.)
         """
-        self._schema_violation = None
+        self._refusal = None
         if self._validator is not None:
             try:
                 self._validator.validate(record)
             except InvalidRecord as exc:
                 if self.config["schema_violations"] == "fail":
                     raise
-                self._schema_violation = exc.error_message
+                self._refusal = RecordRejected(Reason.SCHEMA_VIOLATION, exc.error_message)
         return record
+
+    def _singer_validate_message(self, record: dict[str, Any]) -> None:
+        """A record without its stream's key properties: per ``schema_violations``,
+        rejected (it cannot be upserted by its key) or the run fails (the SDK's way)."""
+        if self.config["schema_violations"] == "fail":
+            super()._singer_validate_message(record)
+            return
+        missing = [name for name in self.key_properties if name not in record]
+        if missing and self._refusal is None:
+            self._refusal = RecordRejected(
+                Reason.MISSING_KEY_PROPERTY,
+                f"record lacks the stream's key properties {missing} "
+                f"(key properties: {list(self.key_properties)})",
+            )
 
     def _remove_sdc_metadata_from_record(self, record: dict[str, Any]) -> None:
         """Keep Singer metadata on the record; the payload builders never send it.
@@ -263,8 +278,8 @@ class IterableSink(BatchSink):
 
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         self.stats.count_received()
-        if self._schema_violation is not None:
-            self.reject(record, Reason.SCHEMA_VIOLATION, self._schema_violation)
+        if self._refusal is not None:
+            self.reject(record, self._refusal.reason, self._refusal.message)
             return
         prepared = self.admit(record)
         if prepared is not None:

@@ -21,7 +21,7 @@ from target_iterable.client import COMMERCE, USERS_BULK_UPDATE, ApiResponse
 from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.events import derive_event_id
 from target_iterable.mapping.messages import Operation, PageScreenSettings, message_operations
-from target_iterable.reasons import Reason, RecordRejected
+from target_iterable.reasons import RecordRejected
 from target_iterable.sinks.base import IterableSink, PreparedRecord
 from target_iterable.sinks.commerce import CartsSink, PurchasesSink
 from target_iterable.sinks.devices import DevicesSink
@@ -70,8 +70,8 @@ class MessagesSink(IterableSink):
         self.stats.count_received()
         source = encode_faithfully(record)
         try:
-            if self._schema_violation is not None:
-                raise RecordRejected(Reason.SCHEMA_VIOLATION, self._schema_violation)
+            if self._refusal is not None:
+                raise self._refusal
             operations = message_operations(record, self.page_settings)
         except RecordRejected as refusal:
             self.reject(source, refusal.reason, refusal.message)

@@ -189,3 +189,33 @@ def test_an_unquoted_list_alias_is_a_clear_configuration_error(
     assert "stream_maps.newsletter.__alias__ 'list-1234'" in run.stderr
     assert "quote it twice: \"'list-1234'\"" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_record_without_its_key_property_is_rejected_and_the_run_goes_on(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    keyed = schema("events", {"uid": {"type": "string"}, "email": {"type": "string"}}, ["uid"])
+    messages = [
+        keyed,
+        record("events", {"uid": "e1", "email": "a@example.com", "eventName": "x"}),
+        record("events", {"email": "a@example.com", "eventName": "x"}),
+        state({"n": 2}),
+    ]
+    users = [USERS, record("users", {"email": "a@example.com"})]
+    run = run_target(tmp_path, target_config, [*users, *messages])
+    assert run.returncode == 0, run.stderr
+    assert emulator.summary()["events"] == 1
+    assert [(r["reason"], r["record"]) for r in run.rejects] == [
+        ("missing_key_property", {"email": "a@example.com", "eventName": "x"})
+    ]
+    assert "lacks the stream's key properties ['uid']" in run.rejects[0]["message"]
+    assert run.states == [{"n": 2}]
+
+    failing = run_target(
+        tmp_path / "..", {**target_config, "schema_violations": "fail"}, [*users, *messages]
+    )
+    assert failing.returncode == 1
+    assert "line 5, stream 'events': Record is missing one or more key_properties" in (
+        failing.stderr
+    )
+    assert "Traceback" not in failing.stderr
