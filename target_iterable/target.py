@@ -87,6 +87,8 @@ class TargetIterable(Target):
         self._dispatchers: dict[str, RequestDispatcher] = {}
         self._checkpoint_seconds = float(self.config["checkpoint_seconds"])
         self.forgets_sent = 0  # users/forget calls this run (Iterable allows 1000 a day)
+        # Iterable refused users/forget after every retry: the day's quota is used up.
+        self.forget_quota_exhausted = False
         # Users known to exist in Iterable (update-only streams ask once per user per run).
         self.known_users: dict[str, bool] = {}
         # Sinks drain one at a time (sending is concurrent in the dispatchers);

@@ -12,7 +12,7 @@ from target_iterable.batching import ONE_PER_REQUEST, Envelope
 from target_iterable.checks import identity_of
 from target_iterable.client import USERS_BULK_UPDATE, ApiResponse
 from target_iterable.encoding import encode_faithfully
-from target_iterable.errors import ConfigurationError
+from target_iterable.errors import ConfigurationError, RetriesExhaustedError
 from target_iterable.mapping.users import UserOptions, user_payload
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.sinks.base import DELETED_AT, IterableSink, PreparedRecord
@@ -134,8 +134,8 @@ class UsersSink(IterableSink):
             if self._target.forgets_sent >= FORGETS_PER_RUN:
                 raise RecordRejected(
                     Reason.FORGET_QUOTA_EXCEEDED,
-                    f"Iterable allows {FORGETS_PER_RUN} users/forget calls a day; "
-                    "this one waits for the next run",
+                    f"Iterable allows {FORGETS_PER_RUN} users/forget calls a day, and this "
+                    "run has used them; replay this record from the rejects file tomorrow",
                 )
             self._target.forgets_sent += 1
         return PreparedRecord.of_person_payload([encode_faithfully(record)], person, mode)
@@ -177,6 +177,31 @@ class UsersSink(IterableSink):
 
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         return merge_duplicate_users(pending)
+
+    def send(self, batch: Sequence[PreparedRecord]) -> None:
+        """As the base, except that users/forget still answering 429 after every retry
+        means the project's 1000 forgets of the day are used up (earlier runs, other
+        tools): that forget and the run's later ones are rejected, without more
+        requests, instead of failing the run and holding up every other record."""
+        if not batch or batch[0].route != FORGET:
+            super().send(batch)
+            return
+        if not self._target.forget_quota_exhausted:
+            try:
+                super().send(batch)
+                return
+            except RetriesExhaustedError as exc:
+                if exc.status != 429:
+                    raise
+                self._target.forget_quota_exhausted = True
+        for prepared in batch:
+            self.reject_prepared(
+                prepared,
+                Reason.FORGET_QUOTA_EXCEEDED,
+                f"Iterable answered 429 to users/forget after every retry: the project's "
+                f"{FORGETS_PER_RUN} forgets of the day are used up; replay this record "
+                "from the rejects file tomorrow",
+            )
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         return USER_TYPE_SCOPE

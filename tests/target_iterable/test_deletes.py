@@ -108,3 +108,42 @@ def test_update_only_users_are_not_created(
         ("user_not_found", "b"),
         ("user_not_found", "c"),
     ]
+
+
+def test_forgets_past_the_daily_quota_are_rejected_and_the_run_goes_on(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    """Earlier runs used the day's forgets: Iterable keeps answering 429. The forget is
+    rejected (and the run's later ones, without a request), the other records land."""
+    create = [USERS, *[record("users", {"email": f"f{i}@x.io"}) for i in range(9)]]
+    assert run_target(tmp_path, target_config, create).returncode == 0
+    # 1000 a day scaled to 3 (and users/forget to 1/s).
+    emulator.update_settings(rate_limit_multiplier=0.003)
+    forgets = [
+        record("users", {"email": f"f{i}@x.io", "_sdc_deleted_at": DELETED}) for i in range(8)
+    ]
+    attempts = 4
+    second_run = tmp_path / "second-run"
+    second_run.mkdir()
+    run = run_target(
+        second_run,
+        {
+            **target_config,
+            "max_attempts": attempts,
+            "max_concurrent_requests": 1,
+            "max_rejected_ratio": 1,
+            "stream_options": {"users": {"on_delete": "forget"}},
+        },
+        [USERS, *forgets, record("users", {"email": "f8@x.io", "plan": "kept"})],
+    )
+    assert run.returncode == 0, run.stderr
+    forgotten = [emulator.user_by_email(f"f{i}@x.io") is None for i in range(8)]
+    assert forgotten == [True] * 3 + [False] * 5
+    assert emulator.user_by_email("f8@x.io")["dataFields"]["plan"] == "kept"
+    assert [(r["record"]["email"], r["reason"]) for r in run.rejects] == [
+        (f"f{i}@x.io", "forget_quota_exceeded") for i in range(3, 8)
+    ]
+    assert "forgets of the day are used up" in run.rejects[0]["message"]
+    # The first refused forget was tried max_attempts times; the next four were not sent
+    # (they would have drawn 4 x max_attempts more 429s).
+    assert emulator.endpoint_stats("POST /api/users/forget")["status_429"] < 2 * attempts
