@@ -184,8 +184,7 @@ class IterableClient:
                 "GET", "/api/users/getByEmail", params={"email": email}, paced=USER_READS
             )
         else:
-            path = f"/api/users/byUserId/{quote(str(user_id), safe='')}"
-            response = self.request("GET", path, paced=USER_READS)
+            response = self.request("GET", _by_user_id(user_id), paced=USER_READS)
         if response.status == 404:
             return False
         raise_for_request_error(f"GET user {email or user_id}", response)
@@ -197,11 +196,7 @@ class IterableClient:
         )
 
     def delete_user(self, *, email: str | None, user_id: str | None) -> ApiResponse:
-        path = (
-            f"/api/users/{quote(email, safe='@')}"
-            if email is not None
-            else f"/api/users/byUserId/{quote(str(user_id), safe='')}"
-        )
+        path = f"/api/users/{quote(email, safe='@')}" if email is not None else _by_user_id(user_id)
         return self.request("DELETE", path, paced=USER_DELETES)
 
     def forget_user(self, body: bytes) -> ApiResponse:
@@ -318,6 +313,11 @@ class IterableClient:
         if limiter is not None and raw.status_code < 300:
             limiter.on_success()
         return response
+
+
+def _by_user_id(user_id: str | None) -> str:
+    """The path of a user named by userId (any character escaped, slashes included)."""
+    return f"/api/users/byUserId/{quote(str(user_id), safe='')}"
 
 
 def raise_for_request_error(endpoint: str, response: ApiResponse) -> None:

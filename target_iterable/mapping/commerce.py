@@ -12,13 +12,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from target_iterable.checks import identity_fields
-from target_iterable.mapping.events import derive_event_id
+from target_iterable.mapping.events import tracking_fields, upsert_id
 from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import (
     Converter,
     ValueConversionError,
     to_integer,
-    to_unix_seconds,
 )
 from target_iterable.reasons import Reason, RecordRejected
 
@@ -95,14 +94,13 @@ def purchase_payload(
     *,
     stream_name: str,
     key_properties: Sequence[str],
-    defaults: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Map one record to a ``TrackPurchaseRequest``.
 
     ``total`` defaults to the sum of price times quantity; ``id`` is derived from
     the key properties when absent, as for events (Iterable upserts by it).
     """
-    record = {**(defaults or {}), **{k: v for k, v in record.items() if v is not None}}
+    record = {k: v for k, v in record.items() if v is not None}
     try:
         items = commerce_items(record.get("items"))
         payload: dict[str, Any] = {"user": identity_fields(record), "items": items}
@@ -112,18 +110,12 @@ def purchase_payload(
             if total not in (None, "")
             else round(sum(i["price"] * i["quantity"] for i in items), 2)
         )
-        purchase_id = record.get("id")
-        if purchase_id in (None, "") and key_properties:
-            purchase_id = derive_event_id(stream_name, key_properties, record)
-        if purchase_id not in (None, ""):
-            payload["id"] = str(purchase_id)
-        if record.get("createdAt") is not None:
-            payload["createdAt"] = to_unix_seconds(record["createdAt"])
-        for name in ("campaignId", "templateId"):
-            if record.get(name) is not None:
-                payload[name] = to_integer(record[name])
     except ValueConversionError as exc:
         raise RecordRejected(Reason.INVALID_VALUE, str(exc)) from exc
+    purchase_id = upsert_id(record, stream_name, key_properties)
+    if purchase_id is not None:
+        payload["id"] = purchase_id
+    payload.update(tracking_fields(record))
     payload["dataFields"] = data_fields(record, converters, PURCHASE_TOP_LEVEL_FIELDS)
     return payload
 

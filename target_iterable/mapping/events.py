@@ -35,13 +35,29 @@ def derive_event_id(
     return hashlib.sha256(key).hexdigest()[:40]
 
 
-def _convert_top_level(name: str, value: Any) -> Any:
-    try:
-        if name == "createdAt":
-            return to_unix_seconds(value)
-        return to_integer(value)
-    except ValueConversionError as exc:
-        raise RecordRejected(Reason.INVALID_VALUE, f"field '{name}': {exc}") from exc
+def upsert_id(
+    record: Mapping[str, Any], stream_name: str, key_properties: Sequence[str]
+) -> str | None:
+    """The record's ``id``, else one derived from the stream's key values (events and
+    purchases are upserted by it), else None."""
+    value = record.get("id")
+    if value in (None, "") and key_properties:
+        value = derive_event_id(stream_name, key_properties, record)
+    return None if value in (None, "") else str(value)
+
+
+def tracking_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """``createdAt`` in Unix seconds and integer ``campaignId``/``templateId``, where given."""
+    fields: dict[str, Any] = {}
+    for name in ("createdAt", "campaignId", "templateId"):
+        value = record.get(name)
+        if value is None:
+            continue
+        try:
+            fields[name] = to_unix_seconds(value) if name == "createdAt" else to_integer(value)
+        except ValueConversionError as exc:
+            raise RecordRejected(Reason.INVALID_VALUE, f"field '{name}': {exc}") from exc
+    return fields
 
 
 def event_payload(
@@ -60,18 +76,13 @@ def event_payload(
             '{"eventName": "\'signup\'"} or {"eventName": "event_type"}',
         )
     payload: dict[str, Any] = {"eventName": str(event_name), **identity_fields(record)}
-    event_id = record.get("id")
-    if event_id in (None, "") and key_properties:
-        event_id = derive_event_id(stream_name, key_properties, record)
-    if event_id not in (None, ""):
-        event_id = str(event_id)
+    event_id = upsert_id(record, stream_name, key_properties)
+    if event_id is not None:
         if len(event_id.encode()) > MAX_EVENT_ID_BYTES:
             raise RecordRejected(
                 Reason.INVALID_VALUE, f"event id is over Iterable's {MAX_EVENT_ID_BYTES} bytes"
             )
         payload["id"] = event_id
-    for name in ("createdAt", "campaignId", "templateId"):
-        if record.get(name) is not None:
-            payload[name] = _convert_top_level(name, record[name])
+    payload.update(tracking_fields(record))
     payload["dataFields"] = data_fields(record, converters, EVENT_TOP_LEVEL_FIELDS)
     return payload

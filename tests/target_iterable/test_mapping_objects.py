@@ -12,6 +12,7 @@ from target_iterable.encoding import encode_for_iterable
 from target_iterable.mapping.catalog import catalog_field_types
 from target_iterable.mapping.commerce import cart_payload, purchase_payload
 from target_iterable.mapping.devices import BROWSER_TOKEN, DEVICE_TOKEN, device_payload
+from target_iterable.mapping.fields import with_defaults
 from target_iterable.mapping.lists import SUBSCRIBE, UNSUBSCRIBE, list_member
 from target_iterable.mapping.subscriptions import subscription_update
 from target_iterable.reasons import Reason, RecordRejected
@@ -49,12 +50,15 @@ def test_purchase_coerces_items_and_derives_total_and_id() -> None:
 
 
 def test_purchase_keeps_given_total_and_id_and_applies_stream_defaults() -> None:
+    # As PurchasesSink applies its stream_options defaults.
     payload = purchase_payload(
-        {"userId": "u1", "id": "ord-1", "total": "10.00", "items": []},
+        with_defaults(
+            {"userId": "u1", "id": "ord-1", "total": "10.00", "items": []},
+            {"campaignId": 5, "templateId": 6},
+        ),
         {},
         stream_name="purchases",
         key_properties=[],
-        defaults={"campaignId": 5, "templateId": 6},
     )
     assert (payload["id"], payload["total"], payload["campaignId"], payload["templateId"]) == (
         "ord-1",
