@@ -388,15 +388,7 @@ def api_events(sizes: Sizes, work: Path, report: Report) -> None:
     counts = write_input(events_path, events=n, user_population=population)
     with EmulatorProcess("--no-rate-limits") as emulator:
         label = "api-events-users"
-        run = run_target(
-            TARGET,
-            target_config(emulator, work, label),
-            users_path,
-            work=work,
-            label=label,
-            timeout=sizes.timeout_seconds,
-        )
-        expect_complete(run, user_counts, label)
+        measured_run(emulator, users_path, user_counts, sizes=sizes, work=work, label=label)
         expect_landed(emulator, user_counts, label)
         emulator.update_settings(rate_limits=True)
         emulator.set_faults(latency_ms=LATENCY_MS)
