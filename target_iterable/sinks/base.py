@@ -281,6 +281,10 @@ class IterableSink(BatchSink):
         if self._refusal is not None:
             self.reject(record, self._refusal.reason, self._refusal.message)
             return
+        self.accept(record)
+
+    def accept(self, record: dict[str, Any]) -> None:
+        """Queue a record that passed the schema checks, or reject it with its reason."""
         prepared = self.admit(record)
         if prepared is not None:
             self.queue(prepared)

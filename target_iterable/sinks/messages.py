@@ -66,12 +66,10 @@ class MessagesSink(IterableSink):
     def page_settings(self) -> PageScreenSettings:
         return PageScreenSettings.from_options(self.options)
 
-    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        self.stats.count_received()
+    def accept(self, record: dict[str, Any]) -> None:
+        """Hand each operation of the message to its object's sink."""
         source = encode_faithfully(record)
         try:
-            if self._refusal is not None:
-                raise self._refusal
             operations = message_operations(record, self.page_settings)
         except RecordRejected as refusal:
             self.reject(source, refusal.reason, refusal.message)
