@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from iterable_emulator.testing import EmulatorProcess
@@ -185,6 +186,7 @@ def test_users_events_and_catalog_land_and_invalid_records_are_rejected(
         "bookmarks": {"public-products": {"replication_key_value": "SKU-012"}}
     }
     assert emulator.api_key not in run.stderr + run.stdout
+    assert emulator.api_key not in json.dumps(run.rejects)
     assert "received=43 sent=41 accepted=41 rejected=2 (invalid_email=2)" in run.stderr
 
 
