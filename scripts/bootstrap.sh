@@ -1,10 +1,15 @@
 # Sourced by the other scripts: creates or refreshes what the project needs.
-#   .venv          the target, the emulator and the test tools (pip install -e ".[dev]")
+#   .venv          the target, the emulator and the test tools (requirements/dev.lock)
 #   .venv-meltano  Meltano itself, kept apart as Meltano installs plugins in venvs of its own
-#   .meltano/      the plugins declared inline in meltano.yml (meltano install)
+#                  (requirements/meltano.lock)
+#   .meltano/      the plugins declared inline in meltano.yml (meltano install; their
+#                  pip_url reads requirements/tap-*.lock and dev.lock)
 #   PostgreSQL     Debian's server package, for the tap-postgres pipeline test (apt-get)
-# Each step is idempotent and skipped while its inputs are unchanged, so a warm
-# machine needs no network. Noisy output goes to output/setup.log, shown on failure.
+# Every Python package comes from a committed lock of exact, hash-checked versions,
+# so a fresh machine installs what was tested; scripts/upgrade-deps.sh moves the
+# locks forward on purpose. Each step is idempotent and skipped while its inputs are
+# unchanged, so a warm machine needs no network. Noisy output goes to
+# output/setup.log, shown on failure.
 
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,39 +35,60 @@ quietly() {
 # Whether a stamp file holds the given fingerprint.
 stamped() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 
+# A venv holding exactly what a lock names, made anew whenever the lock (or another
+# input named after it) changes, so no package of an earlier lock stays behind.
+# Usage: locked_venv DIR LOCK [INPUT...] [-- COMMAND...]: COMMAND (run with the
+# venv's python) completes the install, e.g. the editable install of this package.
+locked_venv() {
+  local dir="$1" lock="$2" want
+  shift 2
+  local -a inputs=("$lock") after=()
+  while (($#)); do
+    if [[ "$1" == "--" ]]; then
+      shift
+      after=("$@")
+      break
+    fi
+    inputs+=("$1")
+    shift
+  done
+  want="$(cat "${inputs[@]}" | sha256sum | cut -c1-16)"
+  if [[ -x "$dir/bin/python" ]] && stamped "$dir/.installed" "$want"; then
+    return 0
+  fi
+  echo "==> $dir from $lock (output in output/setup.log)"
+  rm -rf "$dir"
+  quietly "$PYTHON" -m venv "$dir"
+  quietly "$dir/bin/python" -m pip install --no-input --require-hashes --no-deps -r "$lock"
+  if ((${#after[@]})); then
+    quietly "$dir/bin/python" "${after[@]}"
+  fi
+  echo "$want" >"$dir/.installed"
+}
+
+# The target and emulator themselves go in editable, without their dependencies
+# (the lock has them) and without build isolation (the lock has setuptools).
 ensure_project_venv() {
-  local want
-  want="$(sha256sum pyproject.toml | cut -c1-16)"
-  if [[ ! -x .venv/bin/python ]]; then
-    echo "==> Creating .venv"
-    "$PYTHON" -m venv .venv
-  fi
-  if ! stamped .venv/.installed "$want"; then
-    echo "==> pip install -e \".[dev]\" into .venv (output in output/setup.log)"
-    quietly .venv/bin/python -m pip install --upgrade pip
-    quietly .venv/bin/python -m pip install -e ".[dev]"
-    echo "$want" >.venv/.installed
-  fi
+  locked_venv .venv requirements/dev.lock pyproject.toml -- \
+    -m pip install --no-input --no-deps --no-build-isolation -e .
 }
 
 ensure_meltano_venv() {
-  if ! "$MELTANO" --version >/dev/null 2>&1; then
-    echo "==> pip install \"meltano~=4.4\" into .venv-meltano (output in output/setup.log)"
-    "$PYTHON" -m venv .venv-meltano
-    quietly .venv-meltano/bin/python -m pip install --upgrade pip
-    quietly .venv-meltano/bin/python -m pip install "meltano~=4.4"
-  fi
+  locked_venv .venv-meltano requirements/meltano.lock
 }
 
 # meltano install re-resolves the editable target against PyPI each time (~4 s);
-# skip it while meltano.yml, pyproject.toml and Meltano are unchanged.
+# skip it while meltano.yml, pyproject.toml, the locks and Meltano are unchanged.
+# --clean: Meltano fingerprints a plugin by its pip_url, which names a lock file but
+# not its contents, so a changed lock would otherwise be installed over the old one.
 ensure_meltano_plugins() {
   ensure_meltano_venv
   local want
-  want="$(cat meltano.yml pyproject.toml <("$MELTANO" --version) | sha256sum | cut -c1-16)"
+  want="$(cat meltano.yml pyproject.toml requirements/*.lock <("$MELTANO" --version) |
+    sha256sum | cut -c1-16)"
   if ! stamped .meltano/.installed "$want"; then
-    echo "==> meltano install (plugins declared inline in meltano.yml)"
-    quietly "$MELTANO" install
+    echo "==> meltano install --clean (plugins declared inline in meltano.yml)"
+    quietly "$MELTANO" install --clean
     echo "$want" >.meltano/.installed
   fi
 }

@@ -105,12 +105,22 @@ class SingerLineReader(GenericSingerReader[bytes]):
     def _decode(self, raw: bytes, line_number: int) -> dict[str, Any]:
         try:
             return self.deserialize_json(raw)
-        except UnicodeDecodeError as exc:
-            raise SingerInputError(
-                f"line {line_number}: not valid UTF-8 ({exc.reason}); "
-                "Singer messages are UTF-8 JSON"
-            ) from None
-        except msgspec.DecodeError as exc:
-            raise SingerInputError(f"line {line_number}: not valid JSON ({exc})") from None
+        except (UnicodeDecodeError, msgspec.DecodeError) as exc:
+            raise SingerInputError(f"line {line_number}: {undecodable_line(raw, exc)}") from None
         except InvalidInputLine as exc:
             raise SingerInputError(f"line {line_number}: {exc}") from None
+
+
+def undecodable_line(raw: bytes, exc: Exception) -> str:
+    """Why a line could not be decoded, classified by the target, not by the decoder.
+
+    Decoders word (and even classify) the same fault differently from one release
+    to the next (msgspec 0.23 reports invalid UTF-8 as a JSON error), so the
+    failing line alone is checked for UTF-8 here; the decoder's own text is only
+    a detail in parentheses.
+    """
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        return f"not valid UTF-8 ({bad.reason} at byte {bad.start}); Singer messages are UTF-8 JSON"
+    return f"not valid JSON ({exc})"
