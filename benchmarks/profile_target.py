@@ -4,7 +4,7 @@
     python -m benchmarks.profile_target --noop            # the no-op SDK target instead
     python -m benchmarks.profile_target --out /tmp/t.prof --threads main
 
-Same input and emulator settings as the CPU-bound scenario of ``benchmarks.run``
+Same input and emulator settings as the CPU-bound scenario of ``benchmarks.scenarios``
 (no rate limits, no latency). The target runs as a subprocess under
 ``benchmarks.threaded_profile`` (every thread, per-thread CPU time; or ``--threads
 main``: the main thread only, lower overhead), then the merged profile's top
@@ -25,15 +25,15 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.generate import write_input
-from benchmarks.run import (
+from benchmarks.harness import (
     ROOT,
     BenchmarkError,
     expect_complete,
     expect_landed,
-    mixed_counts,
     run_target,
     target_config,
 )
+from benchmarks.scenarios import mixed_counts
 from iterable_emulator.testing import EmulatorProcess
 
 TARGET_ENTRY = "target_iterable.target:TargetIterable"
