@@ -1,28 +1,27 @@
 """Stream name (after stream maps) → the sink of the Iterable object it feeds.
 
-Adding an Iterable object means one sink module and one entry in ``ROUTES``.
+Adding an Iterable object means one mapping module, one adapter and one entry
+in ``ROUTES``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from singer_sdk.sinks import Sink
 
+from target_iterable.adapters.catalog import CATALOG_STREAM_PREFIX, CatalogAdapter
+from target_iterable.adapters.commerce import CartsAdapter, PurchasesAdapter
+from target_iterable.adapters.devices import DevicesAdapter
+from target_iterable.adapters.events import EventsAdapter
+from target_iterable.adapters.lists import LIST_STREAM_PREFIX, ListAdapter
+from target_iterable.adapters.subscriptions import SubscriptionsAdapter
+from target_iterable.adapters.users import UsersAdapter
 from target_iterable.errors import UnknownStreamError
-from target_iterable.sinks.catalog import CATALOG_STREAM_PREFIX, CatalogSink
-from target_iterable.sinks.commerce import CartsSink, PurchasesSink
-from target_iterable.sinks.devices import DevicesSink
-from target_iterable.sinks.events import EventsSink
-from target_iterable.sinks.lists import LIST_STREAM_PREFIX, ListSink
+from target_iterable.iterable.limits import CATALOG_NAME_OR_ITEM_ID
+from target_iterable.sinks.base import object_sink
 from target_iterable.sinks.messages import MessagesSink
-from target_iterable.sinks.subscriptions import SubscriptionsSink
-from target_iterable.sinks.users import UsersSink
-
-# Catalog names: letters, digits and dashes, at most 255. [FACTS: Catalogs]
-_CATALOG_NAME = re.compile(r"^[A-Za-z0-9-]{1,255}$")
 
 
 @dataclass(frozen=True)
@@ -36,26 +35,30 @@ def _exact_or_prefixed(base: str) -> Callable[[str], bool]:
     return lambda name: name == base or name.startswith(f"{base}-")
 
 
+def _exactly(base: str) -> Callable[[str], bool]:
+    return lambda name: name == base
+
+
 ROUTES: tuple[Route, ...] = (
-    Route("users, users-<anything>", _exact_or_prefixed("users"), UsersSink),
-    Route("events, events-<anything>", _exact_or_prefixed("events"), EventsSink),
+    Route("users, users-<anything>", _exact_or_prefixed("users"), object_sink(UsersAdapter)),
+    Route("events, events-<anything>", _exact_or_prefixed("events"), object_sink(EventsAdapter)),
     Route(
         "catalog-<catalogName>",
         lambda name: name.startswith(CATALOG_STREAM_PREFIX),
-        CatalogSink,
+        object_sink(CatalogAdapter),
     ),
-    Route("purchases", lambda name: name == "purchases", PurchasesSink),
-    Route("carts", lambda name: name == "carts", CartsSink),
-    Route("devices", lambda name: name == "devices", DevicesSink),
+    Route("purchases", _exactly("purchases"), object_sink(PurchasesAdapter)),
+    Route("carts", _exactly("carts"), object_sink(CartsAdapter)),
+    Route("devices", _exactly("devices"), object_sink(DevicesAdapter)),
     Route(
         "list-<listId>",
         lambda name: (
             name.startswith(LIST_STREAM_PREFIX) and name[len(LIST_STREAM_PREFIX) :].isdigit()
         ),
-        ListSink,
+        object_sink(ListAdapter),
     ),
-    Route("subscriptions", lambda name: name == "subscriptions", SubscriptionsSink),
-    Route("messages", lambda name: name == "messages", MessagesSink),
+    Route("subscriptions", _exactly("subscriptions"), object_sink(SubscriptionsAdapter)),
+    Route("messages", _exactly("messages"), MessagesSink),
 )
 
 
@@ -63,7 +66,7 @@ def sink_class_for(stream_name: str) -> type[Sink]:
     """Route a stream, or raise UnknownStreamError naming the valid stream names."""
     for route in ROUTES:
         if route.matches(stream_name):
-            if route.sink_class is CatalogSink:
+            if stream_name.startswith(CATALOG_STREAM_PREFIX):
                 _check_catalog_name(stream_name[len(CATALOG_STREAM_PREFIX) :])
             return route.sink_class
     valid = "; ".join(route.pattern for route in ROUTES)
@@ -76,7 +79,8 @@ def sink_class_for(stream_name: str) -> type[Sink]:
 
 
 def _check_catalog_name(catalog: str) -> None:
-    if not _CATALOG_NAME.match(catalog):
+    """createCatalog: catalog names are letters, digits and dashes, at most 255."""
+    if not CATALOG_NAME_OR_ITEM_ID.match(catalog):
         raise UnknownStreamError(
             f"catalog name '{catalog}' is not valid: Iterable catalog names are 1-255 "
             "letters, digits or dashes"

@@ -1,275 +1,265 @@
-"""The target's settings (``--about`` and the README table are generated from these)."""
+"""The target's settings as values: parsed and checked once, at start-up.
+
+``config_schema.py`` declares the settings users see; this module turns a
+config into frozen values (as urllib3's ``Retry`` is a value), so no code
+downstream converts or re-validates a setting where it uses it. Every bad
+value is reported at once, each in one line naming the setting.
+"""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any
-from urllib.parse import urlparse
-
-from singer_sdk import typing as th
+from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from typing import Any, Literal, cast
 
 from target_iterable.errors import ConfigurationError
+from target_iterable.iterable.limits import (
+    CATALOG_ITEMS,
+    DOCUMENTED_RATE_LIMITS,
+    EVENTS_TRACK_BULK,
+    MAX_CATALOG_ITEMS_PER_REQUEST,
+    USERS_BULK_UPDATE,
+)
+from target_iterable.iterable.regions import resolve_base_url
 
-REGION_BASE_URLS = {
-    "us": "https://api.iterable.com",
-    "eu": "https://api.eu.iterable.com",
+OnDelete = Literal["ignore", "delete", "forget"]
+ON_DELETE_MODES: tuple[OnDelete, ...] = ("ignore", "delete", "forget")
+SchemaViolations = Literal["reject", "fail"]
+
+# The settings that pace an endpoint, by the endpoint they pace.
+RATE_SETTINGS = {
+    USERS_BULK_UPDATE: "users_requests_per_second",
+    EVENTS_TRACK_BULK: "events_requests_per_second",
+    CATALOG_ITEMS: "catalog_requests_per_second",
+}
+# stream_options that give a record field its default value.
+DEFAULT_FIELD_OPTIONS = {
+    "event_name": "eventName",
+    "campaign_id": "campaignId",
+    "template_id": "templateId",
+    "application_name": "applicationName",
 }
 
-DEFAULT_BATCH_SIZE = 1000
-# Iterable's catalog bulk upload takes at most 1000 documents. [FACTS]
-MAX_CATALOG_BATCH_SIZE = 1000
 
-CONFIG_SCHEMA = th.PropertiesList(
-    th.Property(
-        "api_key",
-        th.StringType,
-        required=True,
-        secret=True,
-        description="Iterable server-side API key (Integrations → API Keys). Never logged.",
-    ),
-    th.Property(
-        "region",
-        th.StringType,
-        default="us",
-        allowed_values=list(REGION_BASE_URLS),
-        description="Iterable data centre of the project: 'us' (api.iterable.com) "
-        "or 'eu' (api.eu.iterable.com). A key works only in its own region.",
-    ),
-    th.Property(
-        "api_base_url",
-        th.StringType,
-        description="Overrides the region's URL, e.g. a proxy or the local emulator "
-        "(http://127.0.0.1:8089). Plain http:// is accepted only for loopback hosts.",
-    ),
-    th.Property(
-        "rejects_path",
-        th.StringType,
-        default="target-iterable-rejects.jsonl",
-        description="JSONL file that receives every record Iterable or the target refused: "
-        "stream, record, reason code and message, one line each. Appended to.",
-    ),
-    th.Property(
-        "checkpoint_seconds",
-        th.NumberType,
-        default=60,
-        description="Longest time between STATE checkpoints while input flows: every "
-        "pending record is sent and acknowledged, then the latest STATE is emitted.",
-    ),
-    th.Property(
-        "users_batch_size",
-        th.IntegerType,
-        default=DEFAULT_BATCH_SIZE,
-        description="Most users per POST /api/users/bulkUpdate request. Bodies are also "
-        "split to stay under Iterable's 4 MB limit.",
-    ),
-    th.Property(
-        "events_batch_size",
-        th.IntegerType,
-        default=DEFAULT_BATCH_SIZE,
-        description="Most events per POST /api/events/trackBulk request (also split by 4 MB).",
-    ),
-    th.Property(
-        "catalog_batch_size",
-        th.IntegerType,
-        default=MAX_CATALOG_BATCH_SIZE,
-        description="Most items per catalog bulk upload; Iterable allows at most 1000.",
-    ),
-    th.Property(
-        "connect_timeout_seconds",
-        th.NumberType,
-        default=10,
-        description="Seconds to wait for a connection to Iterable before retrying.",
-    ),
-    th.Property(
-        "request_timeout_seconds",
-        th.NumberType,
-        default=60,
-        description="Seconds to wait for Iterable's answer before retrying.",
-    ),
-    th.Property(
-        "max_attempts",
-        th.IntegerType,
-        default=8,
-        description="Attempts per request on 429, 5xx and network errors (exponential "
-        "backoff with jitter, honouring Retry-After) before the run fails.",
-    ),
-    th.Property(
-        "max_concurrent_requests",
-        th.IntegerType,
-        default=8,
-        description="Requests in flight at once per endpoint. Reading and mapping go on "
-        "while they travel; two updates of one user never travel together.",
-    ),
-    th.Property(
-        "users_requests_per_second",
-        th.NumberType,
-        default=5,
-        description="Pace of POST /api/users/bulkUpdate: Iterable's limit is 5 per second "
-        "per project. Lower it when other tools share the project's limit.",
-    ),
-    th.Property(
-        "events_requests_per_second",
-        th.NumberType,
-        default=10,
-        description="Pace of POST /api/events/trackBulk (Iterable's limit: 10/s per project).",
-    ),
-    th.Property(
-        "catalog_requests_per_second",
-        th.NumberType,
-        default=100,
-        description="Pace of catalog item uploads (Iterable's limit: 100/s per API key).",
-    ),
-    th.Property(
-        "schema_violations",
-        th.StringType,
-        default="reject",
-        allowed_values=["reject", "fail"],
-        description="What to do with a record that violates its stream's JSON schema "
-        "(when validate_records is on): 'reject' writes it to rejects_path with reason "
-        "schema_violation and goes on; 'fail' stops the run at that record.",
-    ),
-    th.Property(
-        "max_rejected_ratio",
-        # A number, or its text: Meltano 4.4 fails on a `decimal` setting given in the
-        # environment (it cannot JSON-encode the Decimal), so meltano.yml declares a string.
-        th.CustomType(
-            {
-                "type": ["number", "string"],
-                "minimum": 0,
-                "maximum": 1,
-                "pattern": r"^\s*(0(\.\d+)?|1(\.0+)?|\.\d+)\s*$",
-            }
-        ),
-        default=0.5,
-        description="Fail the run (exit 1, after every record is accounted for) when a "
-        "stream rejects more than this share of its records: a sign of a broken mapping. "
-        "1 never fails; 0 fails on any reject. Rejected records are in rejects_path either way.",
-    ),
-    th.Property(
-        "stream_options",
-        th.ObjectType(
-            additional_properties=th.ObjectType(
-                th.Property("event_name", th.StringType, description="Default eventName."),
-                th.Property("campaign_id", th.IntegerType, description="Default campaignId."),
-                th.Property("template_id", th.IntegerType, description="Default templateId."),
-                th.Property(
-                    "application_name",
-                    th.StringType,
-                    description="devices, messages: default applicationName of push tokens.",
-                ),
-                th.Property(
-                    "merge_nested_objects",
-                    th.BooleanType,
-                    description="users: merge top-level objects instead of replacing them.",
-                ),
-                th.Property(
-                    "prefer_user_id",
-                    th.BooleanType,
-                    description="users: create unknown userIds in email-based projects.",
-                ),
-                th.Property(
-                    "update_only",
-                    th.BooleanType,
-                    description="users: update existing users only; a user Iterable does "
-                    "not have is rejected (user_not_found), not created. Costs one lookup "
-                    "per user per run, at Iterable's 100 reads/s.",
-                ),
-                th.Property(
-                    "on_delete",
-                    th.StringType,
-                    allowed_values=["ignore", "delete", "forget"],
-                    description="users: what a row with _sdc_deleted_at does: 'ignore' "
-                    "(default; rejected with reason delete_not_enabled), 'delete' the user, "
-                    "or 'forget' it (GDPR; 3/s, 1000 a day).",
-                ),
-                th.Property(
-                    "update_existing_users_only",
-                    th.BooleanType,
-                    description="list-<id>: subscribe only users that already exist.",
-                ),
-                th.Property(
-                    "channel_unsubscribe",
-                    th.BooleanType,
-                    description="list-<id>: unsubscribing also unsubscribes from the channel.",
-                ),
-                th.Property(
-                    "map_all_pages_to_one_event",
-                    th.BooleanType,
-                    description="messages: every page call is the event 'Loaded a Page'.",
-                ),
-                th.Property(
-                    "map_all_screens_to_one_event",
-                    th.BooleanType,
-                    description="messages: every screen call is the event 'Loaded a Screen'.",
-                ),
-                th.Property(
-                    "track_all_pages",
-                    th.BooleanType,
-                    description="messages: track every page call (default true); false: only "
-                    "those the two options below allow.",
-                ),
-                th.Property(
-                    "track_categorized_pages",
-                    th.BooleanType,
-                    description="messages: track page calls that have a category.",
-                ),
-                th.Property(
-                    "track_named_pages",
-                    th.BooleanType,
-                    description="messages: track page calls that have a name.",
-                ),
+@dataclass(frozen=True)
+class StreamOptions:
+    """``stream_options.<stream>``: per-stream defaults and behaviours."""
+
+    event_name: str | None = None
+    campaign_id: int | None = None
+    template_id: int | None = None
+    application_name: str | None = None
+    merge_nested_objects: bool = False
+    prefer_user_id: bool = False
+    update_only: bool = False
+    on_delete: OnDelete = "ignore"
+    update_existing_users_only: bool = False
+    channel_unsubscribe: bool = False
+    map_all_pages_to_one_event: bool = False
+    map_all_screens_to_one_event: bool = False
+    track_all_pages: bool = True
+    track_categorized_pages: bool = False
+    track_named_pages: bool = False
+
+    @cached_property
+    def record_defaults(self) -> dict[str, Any]:
+        """Record fields given by these options (a record's own value wins)."""
+        return {
+            record_field: getattr(self, option)
+            for option, record_field in DEFAULT_FIELD_OPTIONS.items()
+            if getattr(self, option) is not None
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the target reads, typed. ``api_key`` never appears in a repr."""
+
+    api_key: str = field(repr=False)
+    region: str
+    base_url: str
+    rejects_path: str
+    checkpoint_seconds: float
+    users_batch_size: int
+    events_batch_size: int
+    catalog_batch_size: int
+    connect_timeout_seconds: float
+    request_timeout_seconds: float
+    max_attempts: int
+    max_concurrent_requests: int
+    # Requests per second per paced endpoint (the three settings, and Iterable's
+    # documented limits for the endpoints that have no setting).
+    rate_limits: Mapping[str, float]
+    schema_violations: SchemaViolations
+    max_rejected_ratio: float
+    skip_unknown_streams: bool
+    stream_options: Mapping[str, StreamOptions]
+
+    def options_for(self, stream_name: str) -> StreamOptions:
+        return self.stream_options.get(stream_name, NO_OPTIONS)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Parse a config (defaults already applied by the SDK); raise one
+        ConfigurationError that names every bad value."""
+        parser = _Parser(config)
+        rate_limits = {
+            endpoint: float(limit.requests_per_second)
+            for endpoint, limit in DOCUMENTED_RATE_LIMITS.items()
+        }
+        for endpoint, name in RATE_SETTINGS.items():
+            rate_limits[endpoint] = parser.number(name, minimum=0)
+        region = parser.text("region", default="us")
+        base_url = ""
+        try:
+            base_url = resolve_base_url(region, config.get("api_base_url") or None)
+        except ConfigurationError as exc:
+            parser.problems.append(str(exc))
+        settings = cls(
+            api_key=parser.text("api_key"),
+            region=region,
+            base_url=base_url,
+            rejects_path=parser.text("rejects_path"),
+            checkpoint_seconds=parser.number("checkpoint_seconds", minimum=0),
+            users_batch_size=parser.integer("users_batch_size", minimum=1),
+            events_batch_size=parser.integer("events_batch_size", minimum=1),
+            catalog_batch_size=parser.integer(
+                "catalog_batch_size", minimum=1, maximum=MAX_CATALOG_ITEMS_PER_REQUEST
+            ),
+            connect_timeout_seconds=parser.number("connect_timeout_seconds", minimum=0),
+            request_timeout_seconds=parser.number("request_timeout_seconds", minimum=0),
+            max_attempts=parser.integer("max_attempts", minimum=1),
+            max_concurrent_requests=parser.integer("max_concurrent_requests", minimum=1),
+            rate_limits=rate_limits,
+            schema_violations=cast(
+                SchemaViolations, parser.choice("schema_violations", ("reject", "fail"))
+            ),
+            max_rejected_ratio=parser.number("max_rejected_ratio", minimum=0, maximum=1),
+            skip_unknown_streams=parser.flag("skip_unknown_streams"),
+            stream_options=parser.stream_options(),
+        )
+        if parser.problems:
+            raise ConfigurationError(
+                "invalid settings: " + "; ".join(parser.problems)
+                if len(parser.problems) > 1
+                else parser.problems[0]
             )
-        ),
-        description="Options per stream name (after stream maps), e.g. "
-        '{"events-signups": {"event_name": "signup", "campaign_id": 123}}. A record\'s own '
-        "eventName / campaignId / templateId win over these defaults.",
-    ),
-    th.Property(
-        "skip_unknown_streams",
-        th.BooleanType,
-        default=False,
-        description="Ignore (and count as skipped) streams whose name routes to no Iterable "
-        "object, instead of failing at their SCHEMA message.",
-    ),
-).to_dict()
+        return settings
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+NO_OPTIONS = StreamOptions()
+_OPTION_TYPES = {option.name: option.type for option in fields(StreamOptions)}
 
 
-def resolve_base_url(config: Mapping[str, Any]) -> str:
-    """The API root: ``api_base_url`` if set, else the region's host.
+class _Parser:
+    """Reads settings one by one, collecting every problem instead of stopping."""
 
-    Plain http would send the API key in clear text, so it is allowed only
-    for loopback hosts (the emulator, a local proxy).
-    """
-    region = config.get("region") or "us"
-    if region not in REGION_BASE_URLS:
-        raise ConfigurationError(
-            f"region must be one of {sorted(REGION_BASE_URLS)}, got '{region}'"
-        )
-    override: str | None = config.get("api_base_url")
-    if not override:
-        return REGION_BASE_URLS[region]
-    parsed = urlparse(override)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigurationError(f"api_base_url '{override}' is not an http(s) URL")
-    if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
-        raise ConfigurationError(
-            f"api_base_url '{override}' uses plain http for a non-loopback host; "
-            "use https (the API key would travel in clear text)"
-        )
-    return override.rstrip("/")
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        self.problems: list[str] = []
+
+    def _bad(self, name: str, value: Any, expected: str) -> None:
+        shown = "'<secret>'" if name == "api_key" else repr(value)
+        self.problems.append(f"setting {name} must be {expected}, not {shown}")
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self.config.get(name, default)
+        if not isinstance(value, str) or not value:
+            self._bad(name, value, "a non-empty string")
+            return ""
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self.config.get(name, False)
+        if not isinstance(value, bool):
+            self._bad(name, value, "true or false")
+            return False
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        value = self.config.get(name, choices[0])
+        if value not in choices:
+            self._bad(name, value, "one of " + ", ".join(choices))
+            return choices[0]
+        return str(value)
+
+    def number(
+        self, name: str, *, minimum: float | None = None, maximum: float | None = None
+    ) -> float:
+        """A number, or its text (Meltano passes some numbers from the environment as text)."""
+        value = self.config.get(name)
+        try:
+            if isinstance(value, bool) or value is None:
+                raise InvalidOperation
+            number = float(Decimal(str(value).strip()))
+        except (InvalidOperation, ValueError):
+            self._bad(name, value, "a number")
+            return 0.0
+        return self._bounded(name, value, number, minimum, maximum)
+
+    def integer(self, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+        value = self.config.get(name)
+        if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            self._bad(name, value, "an integer")
+            return 0
+        return int(self._bounded(name, value, value, minimum, maximum))
+
+    def _bounded(
+        self, name: str, raw: Any, number: float, minimum: float | None, maximum: float | None
+    ) -> float:
+        if minimum is not None and number < minimum:
+            self._bad(name, raw, f"at least {minimum:g}")
+        elif maximum is not None and number > maximum:
+            self._bad(name, raw, f"at most {maximum:g}")
+        return number
+
+    def stream_options(self) -> dict[str, StreamOptions]:
+        raw = self.config.get("stream_options") or {}
+        if not isinstance(raw, Mapping):
+            self._bad("stream_options", raw, "an object of stream names to options")
+            return {}
+        parsed: dict[str, StreamOptions] = {}
+        for stream, options in raw.items():
+            if not isinstance(options, Mapping):
+                self._bad(f"stream_options.{stream}", options, "an object")
+                continue
+            parsed[stream] = self._one_stream(stream, options)
+        return parsed
+
+    def _one_stream(self, stream: str, options: Mapping[str, Any]) -> StreamOptions:
+        values: dict[str, Any] = {}
+        for name, value in options.items():
+            where = f"stream_options.{stream}.{name}"
+            expected_type = _OPTION_TYPES.get(name)
+            if expected_type is None:
+                self.problems.append(
+                    f"{where} is not an option; the options are {', '.join(_OPTION_TYPES)}"
+                )
+            elif name == "on_delete":
+                if value not in ON_DELETE_MODES:
+                    self._bad(where, value, "one of " + ", ".join(ON_DELETE_MODES))
+                else:
+                    values[name] = value
+            elif expected_type == "bool":
+                if isinstance(value, bool):
+                    values[name] = value
+                else:
+                    self._bad(where, value, "true or false")
+            elif expected_type == "int | None":
+                if isinstance(value, int) and not isinstance(value, bool):
+                    values[name] = value
+                else:
+                    self._bad(where, value, "an integer")
+            elif isinstance(value, str) and value:
+                values[name] = value
+            else:
+                self._bad(where, value, "a non-empty string")
+        return StreamOptions(**values)
 
 
 # An unquoted list alias: the SDK evaluates ``__alias__`` as an expression.

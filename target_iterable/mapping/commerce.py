@@ -11,7 +11,7 @@ import decimal
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from target_iterable.checks import identity_fields
+from target_iterable.iterable.checks import identity_fields
 from target_iterable.mapping.events import tracking_fields, upsert_id
 from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import (

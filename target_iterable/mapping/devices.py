@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.checks import identity_fields
+from target_iterable.iterable.checks import identity_fields
 from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import Converter
 from target_iterable.reasons import Reason, RecordRejected

@@ -6,8 +6,9 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from target_iterable.checks import identity_fields
 from target_iterable.encoding import encode_faithfully
+from target_iterable.iterable.checks import identity_fields
+from target_iterable.iterable.limits import MAX_EVENT_ID_BYTES
 from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import (
     Converter,
@@ -20,7 +21,6 @@ from target_iterable.reasons import Reason, RecordRejected
 EVENT_TOP_LEVEL_FIELDS = frozenset(
     {"email", "userId", "eventName", "id", "createdAt", "campaignId", "templateId"}
 )
-MAX_EVENT_ID_BYTES = 512
 
 
 def derive_event_id(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from target_iterable.checks import identity_fields
+from target_iterable.iterable.checks import identity_fields
 from target_iterable.mapping.values import ValueConversionError, to_integer
 from target_iterable.reasons import Reason, RecordRejected
 

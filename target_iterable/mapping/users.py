@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from target_iterable.checks import identity_fields
+from target_iterable.iterable.checks import identity_fields
 from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import Converter
 

@@ -1,1 +1,1 @@
-"""One sink per Iterable object, all on :class:`IterableSink`."""
+"""Thin SDK sinks: ``ObjectSink`` over each object's adapter, ``MessagesSink`` over several."""

@@ -2,8 +2,8 @@
 Iterable destination routes it (see ``mapping.messages``).
 
 One message becomes one or two operations (an identify with a device token
-registers the token too). Each operation is prepared and sent by the sink of
-its object (users, events, purchases, carts, devices), so batching, per-record
+registers the token too). Each operation goes through the adapter of its
+object (users, events, purchases, carts, devices), so batching, per-record
 failures, type locking and refusals are the same as for those streams. The
 rejects file shows the message itself. Order per drain, as Iterable needs it:
 users first (bulkUpdate, duplicates merged in input order) and answered, then
@@ -13,101 +13,86 @@ carts (a purchase empties the cart, so a later cart must follow it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, replace
+from functools import cached_property
+from typing import Any
 
-from target_iterable.client import COMMERCE, USERS_BULK_UPDATE, ApiResponse
+from target_iterable.adapters.base import USERS, ObjectAdapter
+from target_iterable.adapters.commerce import CartsAdapter, PurchasesAdapter
+from target_iterable.adapters.devices import DevicesAdapter
+from target_iterable.adapters.events import EventsAdapter
+from target_iterable.adapters.users import UsersAdapter
+from target_iterable.delivery.prepared import PreparedRecord
+from target_iterable.delivery.stream import StreamDelivery
 from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.events import derive_event_id
 from target_iterable.mapping.messages import Operation, PageScreenSettings, message_operations
 from target_iterable.reasons import RecordRejected
-from target_iterable.sinks.base import IterableSink, PreparedRecord
-from target_iterable.sinks.commerce import CartsSink, PurchasesSink
-from target_iterable.sinks.devices import DevicesSink
-from target_iterable.sinks.events import EventsSink
-from target_iterable.sinks.users import UsersSink
+from target_iterable.sinks.base import IterableSink
 
-if TYPE_CHECKING:
-    from target_iterable.target import TargetIterable
-
-# Operations are mapped from the message, not from a Singer schema.
-_OPERATION_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+# The adapter of each operation a message can become.
+OPERATION_ADAPTERS: dict[Operation, type[ObjectAdapter]] = {
+    "user": UsersAdapter,
+    "event": EventsAdapter,
+    "purchase": PurchasesAdapter,
+    "cart": CartsAdapter,
+    "device": DevicesAdapter,
+}
 # Operations that Iterable upserts by id: keyed by messageId, else by the key properties.
 _KEYED: frozenset[Operation] = frozenset({"event", "purchase"})
+# Sent in this order at each drain; commerce (purchases and carts) last, in input order.
+_SEND_ORDER: tuple[Operation, ...] = ("user", "device", "event")
 
 
 class MessagesSink(IterableSink):
-    """Replays identify, track, page and screen messages into Iterable."""
+    """Routes identify, track, page and screen messages to the objects' adapters."""
 
-    envelope = UsersSink.envelope  # unused: the operations' sinks build the bodies
-    batch_size_setting = None
-    endpoint = USERS_BULK_UPDATE
+    kind = "messages"
+    waits_for = frozenset({USERS})
 
-    def __init__(
-        self,
-        target: TargetIterable,
-        stream_name: str,
-        schema: dict[str, Any],
-        key_properties: Sequence[str] | None,
-    ) -> None:
-        super().__init__(target, stream_name, schema, key_properties)
-        self.parts: dict[Operation, IterableSink] = {
-            "user": UsersSink(target, stream_name, _OPERATION_SCHEMA, None),
-            "event": EventsSink(target, stream_name, _OPERATION_SCHEMA, None),
-            "purchase": PurchasesSink(target, stream_name, _OPERATION_SCHEMA, None),
-            "cart": CartsSink(target, stream_name, _OPERATION_SCHEMA, None),
-            "device": DevicesSink(target, stream_name, _OPERATION_SCHEMA, None),
+    def build_delivery(self) -> None:
+        # Operations are mapped from the message, not from the Singer schema.
+        operation_spec = replace(self.stream_spec, schema={}, key_properties=())
+        self.deliveries: dict[Operation, StreamDelivery] = {
+            operation: StreamDelivery(adapter_class(operation_spec, self.context))
+            for operation, adapter_class in OPERATION_ADAPTERS.items()
         }
-        # Purchases and carts in input order, with the sink that sends each.
-        self._commerce: list[tuple[IterableSink, PreparedRecord]] = []
+        # Purchases and carts in input order, with the delivery that sends each.
+        self._commerce: list[tuple[StreamDelivery, PreparedRecord]] = []
 
     @cached_property
     def page_settings(self) -> PageScreenSettings:
-        return PageScreenSettings.from_options(self.options)
+        return PageScreenSettings.from_options(asdict(self.stream_spec.options))
 
     def accept(self, record: dict[str, Any]) -> None:
-        """Hand each operation of the message to its object's sink."""
+        """Hand each operation of the message to its object's delivery."""
         source = encode_faithfully(record)
         try:
             operations = message_operations(record, self.page_settings)
         except RecordRejected as refusal:
-            self.reject(source, refusal.reason, refusal.message)
+            self.context.reject(self.stream_name, source, refusal.reason, refusal.message)
             return
         for position, (operation, fields) in enumerate(operations):
             if operation in _KEYED and not fields.get("id") and self.key_properties:
                 fields["id"] = derive_event_id(self.stream_name, self.key_properties, record)
-            part = self.parts[operation]
-            prepared = part.admit(fields, source)
+            delivery = self.deliveries[operation]
+            prepared = delivery.admit(fields, source)
             if prepared is None:
                 continue
             prepared.counted = position == 0
-            if part.endpoint == COMMERCE:
-                self._commerce.append((part, prepared))
+            if operation in ("purchase", "cart"):
+                self._commerce.append((delivery, prepared))
             else:
-                part.queue(prepared)
+                delivery.queue(prepared)
 
-    def process_batch(self, context: dict[str, Any]) -> None:
+    def flush(self) -> None:
         """Users first, answered; then tokens, events, and purchases and carts."""
-        self._target.flush_users()
-        self.parts["user"].process_batch(context)
-        self._target.wait_for_endpoint(USERS_BULK_UPDATE)
-        self.parts["device"].process_batch(context)
-        self.parts["event"].process_batch(context)
+        users = self.deliveries["user"]
+        for operation in _SEND_ORDER:
+            self.deliveries[operation].flush()
+            if operation == "user":
+                self.context.wait_for([users.adapter.endpoint])
         commerce, self._commerce = self._commerce, []
-        dispatcher = self._target.dispatcher(COMMERCE)
-        cart = self.parts["cart"]
-        for part, prepared in commerce:
+        for delivery, prepared in commerce:
             # One user's purchases and carts travel one after the other, in order.
-            dispatcher.submit(partial(part.send, [prepared]), cart.ordering_keys([prepared]))
-
-    # Never called: every operation is prepared and sent by its own sink.
-
-    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
-        raise NotImplementedError
-
-    def type_scope(self, prepared: PreparedRecord) -> str:
-        raise NotImplementedError
-
-    def post(self, body: bytes, route: str) -> ApiResponse:
-        raise NotImplementedError
+            delivery.submit([prepared], frozenset(prepared.user_keys()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from target_iterable.batching import MAX_BODY_BYTES, Envelope, plan_bodies
+from target_iterable.delivery.batching import MAX_BODY_BYTES, Envelope, plan_bodies
 
 USERS = Envelope(b'{"users":[', b"]}")
 

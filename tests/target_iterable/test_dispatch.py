@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from target_iterable.dispatch import RequestDispatcher
+from target_iterable.delivery.dispatch import RequestDispatcher
 
 
 def test_one_user_never_in_two_in_flight_requests_and_order_is_kept() -> None:

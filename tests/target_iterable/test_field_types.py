@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from target_iterable.field_types import compatible, iterable_type_of, type_conflicts
+from target_iterable.iterable.field_types import compatible, iterable_type_of, type_conflicts
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from target_iterable.rate_limit import RateLimiter
+from target_iterable.iterable.rate_limit import RateLimiter
 
 
 class FakeClock:

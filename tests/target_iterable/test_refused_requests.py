@@ -10,11 +10,13 @@ import orjson
 import pytest
 
 from iterable_emulator.testing import EmulatorProcess
-from target_iterable.client import ApiResponse
+from target_iterable.adapters.base import StreamSpec
+from target_iterable.adapters.users import UsersAdapter
+from target_iterable.delivery.prepared import PreparedRecord
+from target_iterable.delivery.sender import RequestSender
 from target_iterable.encoding import encode_faithfully
+from target_iterable.iterable.client import ApiResponse
 from target_iterable.mapping.users import user_payload
-from target_iterable.sinks.base import PreparedRecord
-from target_iterable.sinks.users import UsersSink
 from target_iterable.target import TargetIterable
 from tests.singer_io import record, run_target, schema
 
@@ -81,10 +83,8 @@ def prepared(email: str) -> PreparedRecord:
     return PreparedRecord.of_person_payload([encode_faithfully(record)], user_payload(record, {}))
 
 
-@pytest.mark.parametrize(("n", "bad_count"), [(1000, 1), (1000, 3), (64, 64), (17, 0)])
-def test_other_400s_are_bisected_until_bad_records_stand_alone(
-    tmp_path: Path, n: int, bad_count: int
-) -> None:
+def users_sender(tmp_path: Path, fake_client: Any) -> tuple[TargetIterable, RequestSender]:
+    """The sender of a users stream, whose client is ``fake_client``."""
     target = TargetIterable(
         config={
             "api_key": "k",
@@ -92,14 +92,23 @@ def test_other_400s_are_bisected_until_bad_records_stand_alone(
             "rejects_path": str(tmp_path / "rejects.jsonl"),
         }
     )
+    target.delivery.client = fake_client
+    spec = StreamSpec.of("users", {"properties": {}}, [], target.settings)
+    adapter = UsersAdapter(spec, target.delivery)
+    return target, RequestSender(adapter, target.delivery.run_summary.for_stream("users"))
+
+
+@pytest.mark.parametrize(("n", "bad_count"), [(1000, 1), (1000, 3), (64, 64), (17, 0)])
+def test_other_400s_are_bisected_until_bad_records_stand_alone(
+    tmp_path: Path, n: int, bad_count: int
+) -> None:
     emails = [f"u{i}@x.io" for i in range(n)]
     bad = set(emails[:: max(1, n // bad_count)][:bad_count]) if bad_count else set()
     fake = BadParamsForSomeUsers(bad)
-    target.__dict__["client"] = fake  # replaces the cached HTTP client
-    sink = UsersSink(target, "users", {"properties": {"email": {"type": "string"}}}, [])
+    target, sender = users_sender(tmp_path, fake)
 
-    sink.send([prepared(e) for e in emails])
-    target.rejects.close()
+    sender.send([prepared(e) for e in emails])
+    target.delivery.rejects.close()
 
     rejected = (
         [orjson.loads(line) for line in (tmp_path / "rejects.jsonl").read_bytes().splitlines()]
@@ -137,16 +146,8 @@ class InvalidDataForOneRecord:
 def test_shared_identifier_with_data_dependent_failure_is_resolved_by_resending_alone(
     tmp_path: Path,
 ) -> None:
-    target = TargetIterable(
-        config={
-            "api_key": "k",
-            "api_base_url": "http://127.0.0.1:9",
-            "rejects_path": str(tmp_path / "rejects.jsonl"),
-        }
-    )
     fake = InvalidDataForOneRecord()
-    target.__dict__["client"] = fake
-    sink = UsersSink(target, "users", {"properties": {}}, [])
+    target, sender = users_sender(tmp_path, fake)
     good = {"email": "a@x.io", "bio": "fine"}
     bad = {"email": "A@x.io", "bio": "bad"}  # the same user, as Iterable compares emails
     batch = [
@@ -154,8 +155,8 @@ def test_shared_identifier_with_data_dependent_failure_is_resolved_by_resending_
         for r in (good, bad, {"email": "b@x.io", "bio": "ok"})
     ]
 
-    sink.send(batch)
-    target.rejects.close()
+    sender.send(batch)
+    target.delivery.rejects.close()
 
     rejected = [
         orjson.loads(line) for line in (tmp_path / "rejects.jsonl").read_bytes().splitlines()
@@ -163,4 +164,4 @@ def test_shared_identifier_with_data_dependent_failure_is_resolved_by_resending_
     assert [(r["record"], r["reason"]) for r in rejected] == [(bad, "invalid_data")]
     # The first answer named a@x.io for two records: each was sent again alone.
     assert [len(body) for body in fake.bodies] == [3, 1, 1]
-    assert sink.stats.accepted == 2
+    assert sender.stats.accepted == 2

@@ -45,7 +45,7 @@ def test_every_object_goes_through_the_eu_host(tmp_path: Path, emulator: Emulato
         }
     )
     forward = ForwardToEmulator(emulator.url)
-    target.client._session.mount(EU_HOST, forward)
+    target.delivery.client._session.mount(EU_HOST, forward)
     item = {"id": "1", "name": "Mug", "price": 2}
     messages = [
         schema("users", {"email": {"type": "string"}}),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from target_iterable.reasons import Reason
-from target_iterable.responses import (
+from target_iterable.iterable.responses import (
     disallowed_event_names,
     record_failures,
     validation_errors,
 )
+from target_iterable.reasons import Reason
 
 
 def test_failed_updates_and_deprecated_lists_are_merged() -> None:

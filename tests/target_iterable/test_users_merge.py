@@ -6,10 +6,10 @@ from typing import Any
 
 import orjson
 
+from target_iterable.adapters.users import merge_duplicate_users
+from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.users import user_payload
-from target_iterable.sinks.base import PreparedRecord
-from target_iterable.sinks.users import merge_duplicate_users
 
 
 def prepared(record: dict[str, Any]) -> PreparedRecord:

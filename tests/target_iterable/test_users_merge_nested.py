@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 import pytest
 
+from target_iterable.adapters.users import merge_data_fields, merge_duplicate_users
+from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
 from target_iterable.mapping.users import UserOptions, user_payload
-from target_iterable.sinks.base import PreparedRecord
-from target_iterable.sinks.users import merge_data_fields, merge_duplicate_users
 
 PREFS_1 = {"prefs": {"email": True, "channels": {"sms": False}}, "plan": "free"}
 PREFS_2 = {"prefs": {"push": True, "channels": {"web": True}}}

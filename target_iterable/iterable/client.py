@@ -21,28 +21,22 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from target_iterable.errors import AuthenticationError, IterableApiError, RetriesExhaustedError
-from target_iterable.rate_limit import RateLimiter
-from target_iterable.retry import RetryPolicy, parse_retry_after
+from target_iterable.iterable.limits import (
+    CATALOG_ITEMS,
+    DEVICE_TOKENS,
+    EVENTS_TRACK_BULK,
+    RATE_SAFETY_MARGIN,
+    USER_DELETES,
+    USER_FORGETS,
+    USER_READS,
+    USERS_BULK_UPDATE,
+)
+from target_iterable.iterable.rate_limit import RateLimiter
+from target_iterable.iterable.retry import RetryPolicy, parse_retry_after
 
 logger = logging.getLogger("target-iterable.client")
 
 USER_AGENT = "target-iterable (Meltano Singer SDK)"
-
-# Rate-limited endpoints, named as in the settings (``<name>_requests_per_second``).
-USERS_BULK_UPDATE = "users_bulk_update"
-EVENTS_TRACK_BULK = "events_track_bulk"
-CATALOG_ITEMS = "catalog_items"
-DEVICE_TOKENS = "device_tokens"
-USER_DELETES = "user_deletes"
-USER_READS = "user_reads"
-USER_FORGETS = "user_forgets"
-# Endpoints whose rate limits Iterable does not document: not paced, only retried.
-COMMERCE = "commerce"
-LISTS = "lists"
-SUBSCRIPTIONS = "subscriptions"
-# Pace a little under each limit: requests leave evenly spaced but arrive with
-# network jitter, and Iterable counts arrivals.
-RATE_SAFETY_MARGIN = 0.97
 
 
 @dataclass

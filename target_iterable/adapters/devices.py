@@ -5,23 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.batching import ONE_PER_REQUEST
-from target_iterable.client import DEVICE_TOKENS, ApiResponse
+from target_iterable.adapters.base import ObjectAdapter
+from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
+from target_iterable.iterable.client import ApiResponse
+from target_iterable.iterable.limits import DEVICE_TOKENS
 from target_iterable.mapping.devices import BROWSER_TOKEN, device_payload
 from target_iterable.mapping.fields import with_defaults
-from target_iterable.sinks.base import IterableSink, PreparedRecord
 
 
-class DevicesSink(IterableSink):
+class DevicesAdapter(ObjectAdapter):
     """Registers push tokens (APNS, APNS_SANDBOX, GCM) and web push browser tokens."""
 
-    envelope = ONE_PER_REQUEST
-    batch_size_setting = None
+    kind = "devices"
     endpoint = DEVICE_TOKENS
 
-    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
-        route, body = device_payload(with_defaults(record, self.record_defaults), self.converters)
+    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+        route, body = device_payload(
+            with_defaults(record, self.options.record_defaults), self.converters
+        )
         prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], body, route)
         return prepared, {}
 

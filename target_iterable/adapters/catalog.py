@@ -1,44 +1,55 @@
-"""``catalog-<name>`` streams → POST /api/catalogs/{name}/items."""
+"""``catalog-<name>`` streams → POST /api/catalogs/{name}/items (and bulk deletes)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from target_iterable.batching import Envelope
-from target_iterable.checks import MAX_CATALOG_ITEM_BYTES, check_item_id
-from target_iterable.client import CATALOG_ITEMS, ApiResponse, raise_for_request_error
+from target_iterable.adapters.base import DELETED_AT, ObjectAdapter, StreamSpec
+from target_iterable.delivery.batching import Envelope
+from target_iterable.delivery.context import DeliveryContext
+from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully, encode_for_iterable
 from target_iterable.errors import ConfigurationError
-from target_iterable.field_types import compatible
+from target_iterable.iterable.checks import check_item_id
+from target_iterable.iterable.client import ApiResponse, raise_for_request_error
+from target_iterable.iterable.field_types import compatible
+from target_iterable.iterable.limits import (
+    CATALOG_ITEMS,
+    MAX_CATALOG_ITEM_BYTES,
+    MAX_CATALOG_ITEMS_PER_REQUEST,
+)
 from target_iterable.mapping.catalog import ITEM_ID_FIELD, catalog_field_types, catalog_item
 from target_iterable.reasons import Reason, RecordRejected
-from target_iterable.settings import MAX_CATALOG_BATCH_SIZE
-from target_iterable.sinks.base import DELETED_AT, IterableSink, PreparedRecord
+from target_iterable.settings import Settings
+
+logger = logging.getLogger("target-iterable.catalog")
 
 CATALOG_STREAM_PREFIX = "catalog-"
 DELETE = "delete"
 DELETE_ENVELOPE = Envelope(b'{"itemIds":[', b"]}")
 
 
-class CatalogSink(IterableSink):
+class CatalogAdapter(ObjectAdapter):
     """Upserts catalog items, creating the catalog first when it does not exist."""
 
-    # replaceUploadedFieldsOnly: update the fields sent, keep the item's others
-    # (the upsert a loader of partial rows expects); Iterable requires the flag.
-    envelope = Envelope(b'{"documents":{', b'},"replaceUploadedFieldsOnly":true}')
-    batch_size_setting = "catalog_batch_size"
-    max_batch_size = MAX_CATALOG_BATCH_SIZE
+    kind = "catalog"
     endpoint = CATALOG_ITEMS
+    # replaceUploadedFieldsOnly: update the fields sent, keep the item's others
+    # (the upsert a loader of partial rows expects); bulkUpdateCatalogItems requires it.
+    envelope = Envelope(b'{"documents":{', b'},"replaceUploadedFieldsOnly":true}')
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.catalog = self.stream_name[len(CATALOG_STREAM_PREFIX) :]
-        self._catalog_ready = False
+    def __init__(self, stream: StreamSpec, context: DeliveryContext) -> None:
+        super().__init__(stream, context)
+        self.catalog = stream.name[len(CATALOG_STREAM_PREFIX) :]
 
-    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def items_per_request(self, settings: Settings) -> int:
+        return min(settings.catalog_batch_size, MAX_CATALOG_ITEMS_PER_REQUEST)
+
+    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         if record.get(DELETED_AT):
             # Deleted at the source: delete the item (bulk DELETE, by itemId).
             item_id = check_item_id(record.get(ITEM_ID_FIELD))
@@ -69,30 +80,22 @@ class CatalogSink(IterableSink):
         return f"catalog:{self.catalog}"
 
     def setup(self) -> None:
-        """At the stream's SCHEMA: make sure the catalog exists with the schema's types."""
-        super().setup()
-        self.ensure_catalog()
-
-    def ensure_catalog(self) -> None:
         """Create the catalog if missing (uploads to it would get 404), then declare
         the types of the fields Iterable has not typed yet, from the Singer schema."""
-        if self._catalog_ready:
-            return
         endpoint = f"GET /api/catalogs/{self.catalog}/fieldMappings"
         mappings = self.client.get_catalog_field_mappings(self.catalog)
         if mappings.status == 404:
-            self.logger.info("Creating Iterable catalog '%s'", self.catalog)
+            logger.info("Creating Iterable catalog '%s'", self.catalog)
             created = self.client.create_catalog(self.catalog)
             raise_for_request_error(f"POST /api/catalogs/{self.catalog}", created)
             mappings = self.client.get_catalog_field_mappings(self.catalog)
         raise_for_request_error(endpoint, mappings)
         params = mappings.body.get("params") or {}
         self.declare_field_types(dict(params.get("definedMappings") or {}))
-        self._catalog_ready = True
 
     def declare_field_types(self, existing: Mapping[str, str]) -> None:
         """PUT the types of new fields; a clash with a type Iterable fixed is an error."""
-        wanted = catalog_field_types(self.schema)
+        wanted = catalog_field_types(self.stream.schema)
         clashes = [
             f"'{name}' is {existing[name]} in Iterable, {kind} in the stream's schema"
             for name, kind in wanted.items()
@@ -105,7 +108,7 @@ class CatalogSink(IterableSink):
             )
         new = [{"fieldName": n, "fieldType": t} for n, t in wanted.items() if n not in existing]
         if new:
-            self.logger.info("Declaring catalog '%s' field types: %s", self.catalog, new)
+            logger.info("Declaring catalog '%s' field types: %s", self.catalog, new)
             response = self.client.put_catalog_field_mappings(
                 self.catalog, encode_for_iterable({"mappingsUpdates": new})
             )

@@ -5,22 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.batching import Envelope
-from target_iterable.client import SUBSCRIPTIONS, ApiResponse
+from target_iterable.adapters.base import ObjectAdapter
+from target_iterable.delivery.batching import Envelope
+from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
+from target_iterable.iterable.client import ApiResponse
+from target_iterable.iterable.limits import SUBSCRIPTIONS
 from target_iterable.mapping.subscriptions import subscription_update
-from target_iterable.sinks.base import IterableSink, PreparedRecord
+from target_iterable.settings import Settings
 
 
-class SubscriptionsSink(IterableSink):
+class SubscriptionsAdapter(ObjectAdapter):
     """Overwrites users' subscription lists (each list given replaces the user's)."""
 
-    envelope = Envelope(b'{"updateSubscriptionsRequests":[', b"]}")
-    batch_size_setting = "users_batch_size"
+    kind = "subscriptions"
     endpoint = SUBSCRIPTIONS
     ordered_per_user = True
+    envelope = Envelope(b'{"updateSubscriptionsRequests":[', b"]}")
 
-    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def items_per_request(self, settings: Settings) -> int:
+        return settings.users_batch_size
+
+    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         update = subscription_update(record)
         return PreparedRecord.of_person_payload([encode_faithfully(record)], update), {}
 

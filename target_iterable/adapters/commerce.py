@@ -8,28 +8,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.batching import ONE_PER_REQUEST
-from target_iterable.client import COMMERCE, ApiResponse
+from target_iterable.adapters.base import ObjectAdapter
+from target_iterable.adapters.users import USER_TYPE_SCOPE
+from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
+from target_iterable.iterable.client import ApiResponse
+from target_iterable.iterable.limits import COMMERCE
 from target_iterable.mapping.commerce import cart_payload, purchase_payload
 from target_iterable.mapping.fields import with_defaults
-from target_iterable.sinks.base import IterableSink, PreparedRecord
-from target_iterable.sinks.users import USER_TYPE_SCOPE
 
 
-class PurchasesSink(IterableSink):
+class PurchasesAdapter(ObjectAdapter):
     """Tracks purchases, upserted by ``id`` (derived from key properties when absent)."""
 
-    envelope = ONE_PER_REQUEST
-    batch_size_setting = None
+    kind = "purchases"
     endpoint = COMMERCE
 
-    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         payload = purchase_payload(
-            with_defaults(record, self.record_defaults),
+            with_defaults(record, self.options.record_defaults),
             self.converters,
-            stream_name=self.stream_name,
-            key_properties=self.key_properties,
+            stream_name=self.stream.name,
+            key_properties=self.stream.key_properties,
         )
         prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
         return prepared, payload["dataFields"]
@@ -41,16 +41,15 @@ class PurchasesSink(IterableSink):
         return self.client.track_purchase(body)
 
 
-class CartsSink(IterableSink):
+class CartsAdapter(ObjectAdapter):
     """Replaces each user's shopping cart with the record's ``items``."""
 
-    envelope = ONE_PER_REQUEST
-    batch_size_setting = None
+    kind = "carts"
     endpoint = COMMERCE
-    # Each update replaces the whole cart: the last one must arrive last.
+    # updateCart replaces the whole cart: the last update must arrive last.
     ordered_per_user = True
 
-    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         payload = cart_payload(record, self.converters)
         prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
         return prepared, payload["user"].get("dataFields", {})

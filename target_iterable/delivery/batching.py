@@ -1,8 +1,8 @@
 """Splitting encoded items into request bodies that respect Iterable's limits.
 
 Iterable refuses bodies over 4 MB and catalog uploads over 1000 documents
-[FACTS: Limits per endpoint], so bodies are planned from the exact encoded size
-of each item rather than estimated.
+(``iterable/limits.py``), so bodies are planned from the exact encoded size of
+each item rather than estimated.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-MAX_BODY_BYTES = 4 * 1024 * 1024
+from target_iterable.iterable.limits import MAX_BODY_BYTES
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Local checks that refuse a record before it costs a request.
 
 Each rule mirrors one Iterable rejects anyway, so refusing early gives a
-specific reason instead of a request-level failure. [FACTS: Identity, Catalogs]
+specific reason instead of a request-level failure (the rules and their sources
+are in ``limits.py``).
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from target_iterable.iterable.limits import CATALOG_NAME_OR_ITEM_ID, MAX_USER_ID_LENGTH
 from target_iterable.reasons import Reason, RecordRejected
 
 # Deliberately permissive: Iterable is the authority on deliverability, we only
 # catch values that can never be an address (its own refusals come back per record).
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_ITEM_ID = re.compile(r"^[A-Za-z0-9-]{1,255}$")
-MAX_USER_ID_LENGTH = 52
-MAX_CATALOG_ITEM_BYTES = 30 * 1024
 
 
 def check_email(email: str) -> None:
@@ -86,7 +85,7 @@ def check_item_id(item_id: Any) -> str:
         item_id = str(item_id)
     if item_id is None or item_id == "":
         raise RecordRejected(Reason.INVALID_ITEM_ID, "record has no 'itemId'")
-    if not isinstance(item_id, str) or not _ITEM_ID.match(item_id):
+    if not isinstance(item_id, str) or not CATALOG_NAME_OR_ITEM_ID.match(item_id):
         raise RecordRejected(
             Reason.INVALID_ITEM_ID,
             f"itemId {item_id!r} must be 1-255 letters, digits or dashes",

@@ -1,36 +1,40 @@
-"""``users`` / ``users-*`` streams → POST /api/users/bulkUpdate."""
+"""``users`` / ``users-*`` streams → POST /api/users/bulkUpdate (and deletes, forgets)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from target_iterable.batching import ONE_PER_REQUEST, Envelope
-from target_iterable.checks import identity_of
-from target_iterable.client import USERS_BULK_UPDATE, ApiResponse
+from target_iterable.adapters.base import DELETED_AT, USERS, Failure, ObjectAdapter
+from target_iterable.delivery.batching import ONE_PER_REQUEST, Envelope
+from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
-from target_iterable.errors import ConfigurationError, RetriesExhaustedError
+from target_iterable.errors import RetriesExhaustedError
+from target_iterable.iterable.checks import identity_of
+from target_iterable.iterable.client import ApiResponse
+from target_iterable.iterable.limits import FORGETS_PER_DAY, USERS_BULK_UPDATE
 from target_iterable.mapping.users import UserOptions, user_payload
 from target_iterable.reasons import Reason, RecordRejected
-from target_iterable.sinks.base import DELETED_AT, IterableSink, PreparedRecord
+from target_iterable.settings import Settings
 
 # Iterable types user fields project-wide, whatever stream they came from.
 USER_TYPE_SCOPE = "user"
 # Routes: bulk update (batched), delete and GDPR forget (one user per request).
 UPDATE, DELETE, FORGET = "", "delete", "forget"
-ON_DELETE_MODES = ("ignore", DELETE, FORGET)
-# users/forget allows 1000 calls a day per project [FACTS]; counted per run.
-FORGETS_PER_RUN = 1000
 
 
-def user_key(prepared: PreparedRecord) -> str:
-    """Iterable finds a user by email first, else by userId."""
-    if prepared.email is not None:
-        return f"email:{prepared.email.lower()}"
-    return f"userId:{prepared.user_id}"
+@dataclass
+class UsersRunState:
+    """What the run knows of users, across every users stream."""
+
+    forgets_sent: int = 0  # users/forget calls this run (Iterable allows 1000 a day)
+    # Iterable refused users/forget after every retry: the day's quota is used up.
+    forget_quota_exhausted: bool = False
+    # Users known to exist in Iterable (update-only streams ask once per user per run).
+    known: dict[str, bool] = field(default_factory=dict)
 
 
 def merge_data_fields(
@@ -77,7 +81,7 @@ def merge_duplicate_users(pending: list[PreparedRecord]) -> list[PreparedRecord]
     result: list[PreparedRecord] = []
     open_update: dict[str, int] = {}  # user → index in result of the update to merge into
     for prepared in pending:
-        key = user_key(prepared)
+        key = prepared.user_key()
         if prepared.route != UPDATE:
             open_update.pop(key, None)
             result.append(prepared)
@@ -90,54 +94,56 @@ def merge_duplicate_users(pending: list[PreparedRecord]) -> list[PreparedRecord]
     return result
 
 
-class UsersSink(IterableSink):
+class UsersAdapter(ObjectAdapter):
     """Upserts user profiles; bulkUpdate creates users it does not know."""
 
-    envelope = Envelope(b'{"users":[', b"]}")
-    batch_size_setting = "users_batch_size"
+    kind = USERS
     endpoint = USERS_BULK_UPDATE
     ordered_per_user = True
+    envelope = Envelope(b'{"users":[', b"]}")
 
-    def prepare(self, record: dict[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def items_per_request(self, settings: Settings) -> int:
+        return settings.users_batch_size
+
+    @property
+    def run_state(self) -> UsersRunState:
+        return self.context.run_state(UsersRunState)
+
+    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         if record.get(DELETED_AT):
             return self.prepare_deletion(record), {}
-        payload = user_payload(record, self.converters, self.user_options)
+        payload = user_payload(
+            record,
+            self.converters,
+            UserOptions(
+                prefer_user_id=self.options.prefer_user_id,
+                merge_nested_objects=self.options.merge_nested_objects,
+            ),
+        )
         return (
             PreparedRecord.of_person_payload([encode_faithfully(record)], payload),
             payload["dataFields"],
         )
 
-    @cached_property
-    def user_options(self) -> UserOptions:
-        return UserOptions(
-            prefer_user_id=bool(self.options.get("prefer_user_id")),
-            merge_nested_objects=bool(self.options.get("merge_nested_objects")),
-        )
-
-    def prepare_deletion(self, record: dict[str, Any]) -> PreparedRecord:
+    def prepare_deletion(self, record: Mapping[str, Any]) -> PreparedRecord:
         """A row deleted at the source: per ``on_delete``, delete or forget the user."""
-        mode = self.options.get("on_delete", "ignore")
-        if mode not in ON_DELETE_MODES:
-            raise ConfigurationError(
-                f"stream_options.{self.stream_name}.on_delete must be one of "
-                f"{', '.join(ON_DELETE_MODES)}, not {mode!r}"
-            )
+        mode = self.options.on_delete
         if mode == "ignore":
             raise RecordRejected(
                 Reason.DELETE_NOT_ENABLED,
                 "the row was deleted at the source; the user is kept in Iterable (set "
-                f"stream_options.{self.stream_name}.on_delete to 'delete' or 'forget')",
+                f"stream_options.{self.stream.name}.on_delete to 'delete' or 'forget')",
             )
         email, user_id = identity_of(record)
         person = {"email": email} if email is not None else {"userId": user_id}
         if mode == FORGET:
-            if self._target.forgets_sent >= FORGETS_PER_RUN:
+            if self.run_state.forgets_sent >= FORGETS_PER_DAY:
                 raise RecordRejected(
                     Reason.FORGET_QUOTA_EXCEEDED,
-                    f"Iterable allows {FORGETS_PER_RUN} users/forget calls a day, and this "
+                    f"Iterable allows {FORGETS_PER_DAY} users/forget calls a day, and this "
                     "run has used them; replay this record from the rejects file tomorrow",
                 )
-            self._target.forgets_sent += 1
+            self.run_state.forgets_sent += 1
         return PreparedRecord.of_person_payload([encode_faithfully(record)], person, mode)
 
     def envelope_for(self, route: str) -> Envelope:
@@ -149,62 +155,58 @@ class UsersSink(IterableSink):
     def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
         return super().fields_of(prepared) if prepared.route == UPDATE else {}
 
-    def before_post(self, batch: Sequence[PreparedRecord]) -> list[PreparedRecord]:
-        """Update-only streams: refuse users Iterable does not have (one lookup per
-        user per run, paced to Iterable's 100 reads/s) instead of creating them."""
-        if not self.options.get("update_only"):
-            return list(batch)
-        kept = []
-        for prepared in batch:
-            if prepared.route != UPDATE:
-                kept.append(prepared)
-                continue
-            key = user_key(prepared)
-            exists = self._target.known_users.get(key)
-            if exists is None:
-                exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
-                self._target.known_users[key] = exists
-            if exists:
-                kept.append(prepared)
-            else:
-                self.reject_prepared(
-                    prepared,
-                    Reason.USER_NOT_FOUND,
-                    f"stream '{self.stream_name}' only updates existing users "
-                    "(stream_options update_only) and Iterable has no such user",
-                )
-        return kept
+    def type_scope(self, prepared: PreparedRecord) -> str:
+        return USER_TYPE_SCOPE
 
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         return merge_duplicate_users(pending)
 
-    def send(self, batch: Sequence[PreparedRecord]) -> None:
-        """As the base, except that users/forget still answering 429 after every retry
-        means the project's 1000 forgets of the day are used up (earlier runs, other
-        tools): that forget and the run's later ones are rejected, without more
-        requests, instead of failing the run and holding up every other record."""
-        if not batch or batch[0].route != FORGET:
-            super().send(batch)
-            return
-        if not self._target.forget_quota_exhausted:
-            try:
-                super().send(batch)
-                return
-            except RetriesExhaustedError as exc:
-                if exc.status != 429:
-                    raise
-                self._target.forget_quota_exhausted = True
-        for prepared in batch:
-            self.reject_prepared(
-                prepared,
-                Reason.FORGET_QUOTA_EXCEEDED,
-                f"Iterable answered 429 to users/forget after every retry: the project's "
-                f"{FORGETS_PER_RUN} forgets of the day are used up; replay this record "
-                "from the rejects file tomorrow",
-            )
+    def refusals_before_post(self, batch: Sequence[PreparedRecord]) -> dict[int, Failure]:
+        """Forgets past the day's quota; and, on update-only streams, users Iterable
+        does not have (one lookup per user per run, paced to Iterable's 100 reads/s),
+        instead of creating them."""
+        if batch[0].route == FORGET and self.run_state.forget_quota_exhausted:
+            return dict.fromkeys(range(len(batch)), self._forget_quota_failure())
+        if not self.options.update_only:
+            return {}
+        refusals: dict[int, Failure] = {}
+        known = self.run_state.known
+        for index, prepared in enumerate(batch):
+            if prepared.route != UPDATE:
+                continue
+            key = prepared.user_key()
+            exists = known.get(key)
+            if exists is None:
+                exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
+                known[key] = exists
+            if not exists:
+                refusals[index] = (
+                    Reason.USER_NOT_FOUND,
+                    f"stream '{self.stream.name}' only updates existing users "
+                    "(stream_options update_only) and Iterable has no such user",
+                )
+        return refusals
 
-    def type_scope(self, prepared: PreparedRecord) -> str:
-        return USER_TYPE_SCOPE
+    def absorb_exhausted(
+        self, error: RetriesExhaustedError, batch: Sequence[PreparedRecord]
+    ) -> Failure | None:
+        """users/forget still answering 429 after every retry means the project's
+        1000 forgets of the day are used up (earlier runs, other tools): that forget
+        and the run's later ones are rejected, without more requests, instead of
+        failing the run and holding up every other record."""
+        if batch[0].route != FORGET or error.status != 429:
+            return None
+        self.run_state.forget_quota_exhausted = True
+        return self._forget_quota_failure()
+
+    @staticmethod
+    def _forget_quota_failure() -> Failure:
+        return (
+            Reason.FORGET_QUOTA_EXCEEDED,
+            f"Iterable answered 429 to users/forget after every retry: the project's "
+            f"{FORGETS_PER_DAY} forgets of the day are used up; replay this record "
+            "from the rejects file tomorrow",
+        )
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         if route == DELETE:

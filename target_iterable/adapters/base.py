@@ -1,0 +1,161 @@
+"""What an Iterable object tells the delivery core: how its records become requests.
+
+An adapter is small and declarative: its mapping (``prepare``, calling the
+pure functions of ``mapping/``), the body around its items, how many items a
+request takes, the call that sends a body, where Iterable locks its field types,
+and what it waits for. Batching, sending, reading answers and recovering from
+refusals are the core's (``delivery/``); the Singer side is the sinks'.
+Adding an Iterable object means one mapping module, one adapter and one entry
+in ``routing.py``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from target_iterable.delivery.batching import ONE_PER_REQUEST, Envelope
+from target_iterable.delivery.context import DeliveryContext
+from target_iterable.delivery.prepared import PreparedRecord
+from target_iterable.errors import RetriesExhaustedError
+from target_iterable.iterable.client import ApiResponse, IterableClient
+from target_iterable.mapping.values import Converter, compile_converters
+from target_iterable.reasons import Reason
+from target_iterable.settings import Settings, StreamOptions
+
+# A record's refusal: its reason and the message the rejects file shows.
+Failure = tuple[Reason, str]
+# The record is marked to be sent again on its own: Iterable's answer named its
+# identifier, shared with other records of the request, for a reason that
+# depends on the data.
+RESEND_ALONE: Failure = (Reason.INVALID_DATA, "resend alone")
+
+# The Iterable objects other objects can wait for.
+USERS = "users"
+# Singer's mark of a row deleted at the source (taps with log-based replication).
+DELETED_AT = "_sdc_deleted_at"
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """One stream as an adapter sees it: its name (after stream maps), schema and key."""
+
+    name: str
+    schema: Mapping[str, Any]
+    key_properties: Sequence[str]
+    options: StreamOptions
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        schema: Mapping[str, Any],
+        key_properties: Sequence[str] | None,
+        settings: Settings,
+    ) -> StreamSpec:
+        return cls(name, schema, tuple(key_properties or ()), settings.options_for(name))
+
+
+class ObjectAdapter(abc.ABC):
+    """Base of every Iterable object's adapter."""
+
+    # The object's name, for ordering (``waits_for``) and the run summary.
+    kind: ClassVar[str]
+    # The rate-limited endpoint (limits.USERS_BULK_UPDATE…): one sender pool and one
+    # rate limiter per endpoint, shared by every stream that feeds it.
+    endpoint: ClassVar[str]
+    # Objects whose pending records are sent, and answered, before this one's.
+    waits_for: ClassVar[frozenset[str]] = frozenset()
+    # Whose updates overwrite (profiles, carts, memberships): two requests touching
+    # one user never travel at once, nor overtake each other.
+    ordered_per_user: ClassVar[bool] = False
+    envelope: ClassVar[Envelope] = ONE_PER_REQUEST
+
+    def __init__(self, stream: StreamSpec, context: DeliveryContext) -> None:
+        self.stream = stream
+        self.context = context
+        self.options = stream.options
+        self.converters: dict[str, Converter] = compile_converters(stream.schema)
+        self.max_items_per_request = self.items_per_request(context.settings)
+
+    @property
+    def client(self) -> IterableClient:
+        return self.context.client
+
+    def items_per_request(self, settings: Settings) -> int:
+        """Most items in one request (default: one record per request)."""
+        return 1
+
+    # Mapping --------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+        """Map and encode one record, returning it and its typed fields.
+
+        Raise RecordRejected to refuse the record.
+        """
+
+    def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
+        """The fields whose types Iterable locks (decoded on the rare paths that need them)."""
+        fields: Mapping[str, Any] = prepared.payload().get("dataFields", {})
+        return fields
+
+    @abc.abstractmethod
+    def type_scope(self, prepared: PreparedRecord) -> str:
+        """Where Iterable locks this record's field types (project users, an event name…)."""
+
+    # Requests -------------------------------------------------------------------------
+
+    def envelope_for(self, route: str) -> Envelope:
+        """The body around the items of one route (one envelope unless overridden)."""
+        return self.envelope
+
+    def max_items_for(self, route: str) -> int:
+        """Most items of one route in one request."""
+        return self.max_items_per_request
+
+    def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
+        """Last look at a drained batch before it is cut into requests (merging…)."""
+        return pending
+
+    def ordering_keys(self, batch: Sequence[PreparedRecord]) -> frozenset[str]:
+        """Requests sharing a key are sent one after the other, in order."""
+        if not self.ordered_per_user:
+            return frozenset()
+        keys: set[str] = set()
+        for prepared in batch:
+            keys |= prepared.user_keys()
+        return frozenset(keys)
+
+    def refusals_before_post(self, batch: Sequence[PreparedRecord]) -> dict[int, Failure]:
+        """Records to refuse just before their body is sent, by index (on a sender thread)."""
+        return {}
+
+    @abc.abstractmethod
+    def post(self, body: bytes, route: str) -> ApiResponse:
+        """Send one request body for ``route``."""
+
+    # Answers --------------------------------------------------------------------------
+
+    def extra_failures(
+        self, response: ApiResponse, batch: Sequence[PreparedRecord]
+    ) -> dict[int, Failure]:
+        """Per-record refusals a 2xx answer gives beyond failedUpdates, by index."""
+        return {}
+
+    def check_refusal(self, response: ApiResponse) -> None:  # noqa: B027 (optional hook)
+        """A refused request that no record of this stream can ever pass: raise."""
+
+    def absorb_exhausted(
+        self, error: RetriesExhaustedError, batch: Sequence[PreparedRecord]
+    ) -> Failure | None:
+        """A request still failing after every retry: the failure of each of its
+        records, when that is a per-record outcome, not a reason to stop the run."""
+        return None
+
+    # Set-up ---------------------------------------------------------------------------
+
+    def setup(self) -> None:  # noqa: B027 (optional hook)
+        """At the stream's SCHEMA message, before any record (catalogs: create it)."""

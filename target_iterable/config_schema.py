@@ -1,0 +1,239 @@
+"""The settings as users see them: ``--about`` shows this schema, and meltano.yml's
+declaration of the plugin's settings is generated from it (tools/meltano_settings.py).
+``settings.py`` parses a config into values.
+"""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+from target_iterable.iterable.limits import (
+    CATALOG_ITEMS,
+    DEFAULT_RECORDS_PER_REQUEST,
+    DOCUMENTED_RATE_LIMITS,
+    EVENTS_TRACK_BULK,
+    MAX_CATALOG_ITEMS_PER_REQUEST,
+    USERS_BULK_UPDATE,
+)
+from target_iterable.iterable.regions import REGION_BASE_URLS
+
+# A non-negative number, or its text: Meltano 4.4 cannot JSON-encode a `decimal`
+# setting given in the environment (TypeError on Decimal), so meltano.yml declares
+# number settings as strings, and the target reads "2.5" as 2.5 (settings.py).
+NUMBER_OR_TEXT = th.CustomType(
+    {"type": ["number", "string"], "minimum": 0, "pattern": r"^\s*(\d+(\.\d*)?|\.\d+)\s*$"}
+)
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "api_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        description="Iterable server-side API key (Integrations → API Keys). Never logged.",
+    ),
+    th.Property(
+        "region",
+        th.StringType,
+        default="us",
+        allowed_values=list(REGION_BASE_URLS),
+        description="Iterable data centre of the project: 'us' (api.iterable.com) "
+        "or 'eu' (api.eu.iterable.com). A key works only in its own region.",
+    ),
+    th.Property(
+        "api_base_url",
+        th.StringType,
+        description="Overrides the region's URL, e.g. a proxy or the local emulator "
+        "(http://127.0.0.1:8089). Plain http:// is accepted only for loopback hosts.",
+    ),
+    th.Property(
+        "rejects_path",
+        th.StringType,
+        default="target-iterable-rejects.jsonl",
+        description="JSONL file that receives every record Iterable or the target refused: "
+        "stream, record, reason code and message, one line each. Appended to.",
+    ),
+    th.Property(
+        "checkpoint_seconds",
+        NUMBER_OR_TEXT,
+        default=60,
+        description="Longest time between STATE checkpoints while input flows: every "
+        "pending record is sent and acknowledged, then the latest STATE is emitted.",
+    ),
+    th.Property(
+        "users_batch_size",
+        th.IntegerType,
+        default=DEFAULT_RECORDS_PER_REQUEST,
+        description="Most users per POST /api/users/bulkUpdate request. Bodies are also "
+        "split to stay under Iterable's 4 MB limit.",
+    ),
+    th.Property(
+        "events_batch_size",
+        th.IntegerType,
+        default=DEFAULT_RECORDS_PER_REQUEST,
+        description="Most events per POST /api/events/trackBulk request (also split by 4 MB).",
+    ),
+    th.Property(
+        "catalog_batch_size",
+        th.IntegerType,
+        default=MAX_CATALOG_ITEMS_PER_REQUEST,
+        description="Most items per catalog bulk upload; Iterable allows at most 1000.",
+    ),
+    th.Property(
+        "connect_timeout_seconds",
+        NUMBER_OR_TEXT,
+        default=10,
+        description="Seconds to wait for a connection to Iterable before retrying.",
+    ),
+    th.Property(
+        "request_timeout_seconds",
+        NUMBER_OR_TEXT,
+        default=60,
+        description="Seconds to wait for Iterable's answer before retrying.",
+    ),
+    th.Property(
+        "max_attempts",
+        th.IntegerType,
+        default=8,
+        description="Attempts per request on 429, 5xx and network errors (exponential "
+        "backoff with jitter, honouring Retry-After) before the run fails.",
+    ),
+    th.Property(
+        "max_concurrent_requests",
+        th.IntegerType,
+        default=8,
+        description="Requests in flight at once per endpoint. Reading and mapping go on "
+        "while they travel; two updates of one user never travel together.",
+    ),
+    th.Property(
+        "users_requests_per_second",
+        NUMBER_OR_TEXT,
+        default=DOCUMENTED_RATE_LIMITS[USERS_BULK_UPDATE].requests_per_second,
+        description="Pace of POST /api/users/bulkUpdate: Iterable's limit is 5 per second "
+        "per project. Lower it when other tools share the project's limit.",
+    ),
+    th.Property(
+        "events_requests_per_second",
+        NUMBER_OR_TEXT,
+        default=DOCUMENTED_RATE_LIMITS[EVENTS_TRACK_BULK].requests_per_second,
+        description="Pace of POST /api/events/trackBulk (Iterable's limit: 10/s per project).",
+    ),
+    th.Property(
+        "catalog_requests_per_second",
+        NUMBER_OR_TEXT,
+        default=DOCUMENTED_RATE_LIMITS[CATALOG_ITEMS].requests_per_second,
+        description="Pace of catalog item uploads (Iterable's limit: 100/s per API key).",
+    ),
+    th.Property(
+        "schema_violations",
+        th.StringType,
+        default="reject",
+        allowed_values=["reject", "fail"],
+        description="What to do with a record that violates its stream's JSON schema "
+        "(when validate_records is on): 'reject' writes it to rejects_path with reason "
+        "schema_violation and goes on; 'fail' stops the run at that record.",
+    ),
+    th.Property(
+        "max_rejected_ratio",
+        # A number, or its text: Meltano 4.4 fails on a `decimal` setting given in the
+        # environment (it cannot JSON-encode the Decimal), so meltano.yml declares a string.
+        th.CustomType(
+            {
+                "type": ["number", "string"],
+                "minimum": 0,
+                "maximum": 1,
+                "pattern": r"^\s*(0(\.\d+)?|1(\.0+)?|\.\d+)\s*$",
+            }
+        ),
+        default=0.5,
+        description="Fail the run (exit 1, after every record is accounted for) when a "
+        "stream rejects more than this share of its records: a sign of a broken mapping. "
+        "1 never fails; 0 fails on any reject. Rejected records are in rejects_path either way.",
+    ),
+    th.Property(
+        "stream_options",
+        th.ObjectType(
+            additional_properties=th.ObjectType(
+                th.Property("event_name", th.StringType, description="Default eventName."),
+                th.Property("campaign_id", th.IntegerType, description="Default campaignId."),
+                th.Property("template_id", th.IntegerType, description="Default templateId."),
+                th.Property(
+                    "application_name",
+                    th.StringType,
+                    description="devices, messages: default applicationName of push tokens.",
+                ),
+                th.Property(
+                    "merge_nested_objects",
+                    th.BooleanType,
+                    description="users: merge top-level objects instead of replacing them.",
+                ),
+                th.Property(
+                    "prefer_user_id",
+                    th.BooleanType,
+                    description="users: create unknown userIds in email-based projects.",
+                ),
+                th.Property(
+                    "update_only",
+                    th.BooleanType,
+                    description="users: update existing users only; a user Iterable does "
+                    "not have is rejected (user_not_found), not created. Costs one lookup "
+                    "per user per run, at Iterable's 100 reads/s.",
+                ),
+                th.Property(
+                    "on_delete",
+                    th.StringType,
+                    allowed_values=["ignore", "delete", "forget"],
+                    description="users: what a row with _sdc_deleted_at does: 'ignore' "
+                    "(default; rejected with reason delete_not_enabled), 'delete' the user, "
+                    "or 'forget' it (GDPR; 3/s, 1000 a day).",
+                ),
+                th.Property(
+                    "update_existing_users_only",
+                    th.BooleanType,
+                    description="list-<id>: subscribe only users that already exist.",
+                ),
+                th.Property(
+                    "channel_unsubscribe",
+                    th.BooleanType,
+                    description="list-<id>: unsubscribing also unsubscribes from the channel.",
+                ),
+                th.Property(
+                    "map_all_pages_to_one_event",
+                    th.BooleanType,
+                    description="messages: every page call is the event 'Loaded a Page'.",
+                ),
+                th.Property(
+                    "map_all_screens_to_one_event",
+                    th.BooleanType,
+                    description="messages: every screen call is the event 'Loaded a Screen'.",
+                ),
+                th.Property(
+                    "track_all_pages",
+                    th.BooleanType,
+                    description="messages: track every page call (default true); false: only "
+                    "those the two options below allow.",
+                ),
+                th.Property(
+                    "track_categorized_pages",
+                    th.BooleanType,
+                    description="messages: track page calls that have a category.",
+                ),
+                th.Property(
+                    "track_named_pages",
+                    th.BooleanType,
+                    description="messages: track page calls that have a name.",
+                ),
+            )
+        ),
+        description="Options per stream name (after stream maps), e.g. "
+        '{"events-signups": {"event_name": "signup", "campaign_id": 123}}. A record\'s own '
+        "eventName / campaignId / templateId win over these defaults.",
+    ),
+    th.Property(
+        "skip_unknown_streams",
+        th.BooleanType,
+        default=False,
+        description="Ignore (and count as skipped) streams whose name routes to no Iterable "
+        "object, instead of failing at their SCHEMA message.",
+    ),
+).to_dict()

@@ -1,0 +1,1 @@
+"""The delivery core: context, admission, batching, sending, recovery and accounting."""

@@ -1,0 +1,76 @@
+"""A record mapped and encoded for its request, with what identifies it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from target_iterable.encoding import encode_for_iterable
+from target_iterable.iterable.responses import RecordFailure
+
+
+@dataclass(slots=True)
+class PreparedRecord:
+    """One item of a request body, and the input record(s) it stands for.
+
+    Thousands wait in queues at once, so it holds bytes, not dicts: ``item`` is
+    its part of the request body, ``sources`` the input record(s) it stands for,
+    encoded for the rejects file (several when updates of one user were merged).
+    """
+
+    sources: list[bytes]
+    item: bytes
+    email: str | None = None
+    user_id: str | None = None
+    event_name: str | None = None
+    # Which of the adapter's requests takes it (lists: subscribe or unsubscribe…).
+    route: str = ""
+    # False for a second operation of one input record (an identify message's
+    # device token): the record is counted once, by its first operation.
+    counted: bool = True
+
+    @classmethod
+    def of_person_payload(
+        cls, sources: list[bytes], payload: dict[str, Any], route: str = ""
+    ) -> PreparedRecord:
+        """For payloads that name a user at the top level or under ``user``."""
+        person = payload.get("user") or payload
+        return cls(
+            sources=sources,
+            item=encode_for_iterable(payload),
+            email=person.get("email"),
+            user_id=person.get("userId"),
+            event_name=payload.get("eventName"),
+            route=route,
+        )
+
+    def payload(self) -> dict[str, Any]:
+        """The payload, decoded again (only on rare paths: merging, refusals)."""
+        decoded: dict[str, Any] = orjson.loads(self.item)
+        return decoded
+
+    @property
+    def record_count(self) -> int:
+        return len(self.sources) if self.counted else 0
+
+    def user_key(self) -> str:
+        """Iterable finds a user by email first, else by userId."""
+        if self.email is not None:
+            return f"email:{self.email.lower()}"
+        return f"userId:{self.user_id}"
+
+    def user_keys(self) -> set[str]:
+        """Every identifier of the user, for ordering requests per user."""
+        keys = set()
+        if self.email is not None:
+            keys.add(f"email:{self.email.lower()}")
+        if self.user_id is not None:
+            keys.add(f"userId:{self.user_id}")
+        return keys
+
+    def matches(self, failure: RecordFailure) -> bool:
+        if failure.kind == "email":
+            return self.email is not None and self.email.lower() == failure.value.lower()
+        return self.user_id == failure.value

@@ -1,0 +1,99 @@
+"""One stream's way through the core: admit a record, queue it, cut requests, send.
+
+Admission maps a record through its adapter and refuses, with a reason, what
+Iterable could never take (too large, a type it has locked). A drain cuts the
+queued records into bodies within Iterable's limits and hands each to the
+endpoint's sender pool, so reading goes on while requests travel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+from itertools import groupby
+from typing import Any
+
+from target_iterable.adapters.base import ObjectAdapter
+from target_iterable.delivery.batching import plan_bodies
+from target_iterable.delivery.prepared import PreparedRecord
+from target_iterable.delivery.sender import RequestSender
+from target_iterable.iterable.field_types import type_conflicts
+from target_iterable.reasons import Reason, RecordRejected
+
+
+class StreamDelivery:
+    """The records of one stream (or of one kind of operation of ``messages``)."""
+
+    def __init__(self, adapter: ObjectAdapter) -> None:
+        self.adapter = adapter
+        self.context = adapter.context
+        self.stream = adapter.stream.name
+        self.stats = self.context.run_summary.for_stream(self.stream)
+        self.sender = RequestSender(adapter, self.stats)
+        self._pending: list[PreparedRecord] = []
+
+    def reject(self, record: Mapping[str, Any] | bytes, reason: Reason, message: str) -> None:
+        self.context.reject(self.stream, record, reason, message)
+
+    def admit(
+        self, record: Mapping[str, Any], source: bytes | None = None
+    ) -> PreparedRecord | None:
+        """Map one record for sending, or reject it with its reason (then None).
+
+        ``source`` is the input record as the rejects file shows it, when
+        ``record`` is derived from it (one operation of a ``messages`` record).
+        """
+        adapter = self.adapter
+        try:
+            prepared, fields = adapter.prepare(record)
+            if not adapter.envelope_for(prepared.route).fits_alone(prepared.item):
+                raise RecordRejected(
+                    Reason.RECORD_TOO_LARGE,
+                    f"record encodes to {len(prepared.item)} bytes, "
+                    "over Iterable's 4 MB body limit",
+                )
+            locked_types = self.context.locked_types
+            if locked_types:
+                locked = locked_types.in_scope(adapter.type_scope(prepared))
+                if locked and (conflicts := type_conflicts(fields, locked)):
+                    raise RecordRejected(Reason.TYPE_MISMATCH, "; ".join(conflicts))
+        except RecordRejected as refusal:
+            self.reject(record if source is None else source, refusal.reason, refusal.message)
+            return None
+        if source is not None:
+            prepared.sources = [source]
+        return prepared
+
+    def queue(self, prepared: PreparedRecord) -> None:
+        """Hold a prepared record until the next drain."""
+        self._pending.append(prepared)
+
+    def flush(self) -> None:
+        """Cut the queued records into requests and hand them to the sender pool.
+
+        Consecutive records of one route share requests; routes keep input order.
+        """
+        pending, self._pending = self._pending, []
+        pending = self.adapter.before_send(pending)
+        for route, group in groupby(pending, key=lambda p: p.route):
+            run = list(group)
+            sizes = [len(p.item) for p in run]
+            for indexes in plan_bodies(
+                sizes,
+                max_items=self.adapter.max_items_for(route),
+                overhead=self.adapter.envelope_for(route).overhead,
+            ):
+                self.submit([run[i] for i in indexes])
+
+    def submit(
+        self, batch: Sequence[PreparedRecord], ordering_keys: frozenset[str] | None = None
+    ) -> None:
+        """Queue one request body for sending (blocks while the pool is full).
+
+        Requests sharing an ordering key travel one after the other, in order
+        (default: the adapter's keys).
+        """
+        if ordering_keys is None:
+            ordering_keys = self.adapter.ordering_keys(batch)
+        dispatcher = self.context.dispatcher(self.adapter.endpoint, self.adapter.kind)
+        dispatcher.submit(partial(self.sender.send, batch), ordering_keys)
