@@ -182,11 +182,14 @@ def write_input(
     items: int = 0,
     user_population: int | None = None,
     seed: int = DEFAULT_SEED,
+    changed_every: int = 0,
 ) -> Counts:
     """Write SCHEMA, RECORD and STATE messages to ``path``; return the counts.
 
     Events name users drawn from the first ``user_population`` generated users
     (default: the users of this same file), so they exist when events arrive.
+    With ``changed_every`` = k, every k-th user differs from the same seed's
+    default in one field (a re-run's changed rows, for change detection).
     """
     population = user_population if user_population is not None else users
     if events and population < 1:
@@ -203,7 +206,10 @@ def write_input(
                 out, {"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": keys}
             )
             for index in range(total):
-                _write(out, {"type": "RECORD", "stream": stream, "record": make(index)})
+                made = make(index)
+                if changed_every and stream == "users" and index % changed_every == 0:
+                    made["visits"] += 1000  # visits are below 1000: always a change
+                _write(out, {"type": "RECORD", "stream": stream, "record": made})
                 written += 1
                 if written % STATE_EVERY == 0:
                     bookmarks[stream] = {"position": index + 1}

@@ -126,12 +126,16 @@ def expect_complete(run: ProcessRun, counts: Counts, label: str) -> None:
     )
 
 
-def target_config(emulator: EmulatorProcess, work: Path, label: str) -> dict[str, Any]:
-    """The target's default settings, pointed at the emulator."""
+def target_config(
+    emulator: EmulatorProcess, work: Path, label: str, sync_state: Path | None = None
+) -> dict[str, Any]:
+    """The target's default settings, pointed at the emulator; a sync state of the run's
+    own unless ``sync_state`` is shared (so no run is skipped as unchanged by another)."""
     return {
         "api_key": emulator.api_key,
         "api_base_url": emulator.url,
         "rejects_path": str(work / f"{label}.rejects.jsonl"),
+        "sync_state_url": str(sync_state or work / f"{label}.sync.db"),
     }
 
 
@@ -183,14 +187,21 @@ class EmulatorCpu:
 
 
 def measured_run(
-    emulator: EmulatorProcess, path: Path, counts: Counts, *, work: Path, label: str, timeout: float
+    emulator: EmulatorProcess,
+    path: Path,
+    counts: Counts,
+    *,
+    work: Path,
+    label: str,
+    timeout: float,
+    sync_state: Path | None = None,
 ) -> tuple[ProcessRun, float | None]:
     """Run the target on one input and check it; also the emulator's CPU seconds meanwhile."""
     emulator_cpu = EmulatorCpu()
     before = emulator_cpu.seconds()
     run = run_target(
         TARGET,
-        target_config(emulator, work, label),
+        target_config(emulator, work, label, sync_state),
         path,
         work=work,
         label=label,

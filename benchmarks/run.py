@@ -2,7 +2,7 @@
 
     python -m benchmarks.run                # full run (about 6 minutes on 2 cores)
     python -m benchmarks.run --quick        # tiny inputs: checks the harness, figures meaningless
-    python -m benchmarks.run --only cpu     # one scenario: api, cpu or memory
+    python -m benchmarks.run --only cpu     # one scenario: api, cpu, memory or sync
 
 Every target run is a subprocess reading a generated file (benchmarks.generate) on
 stdin, stdout and stderr to files. A run counts only if the target exited 0, its
@@ -10,7 +10,7 @@ last STATE is the input's last STATE (it read everything), it rejected nothing,
 and the emulator holds exactly the records sent; otherwise the scenario is an
 ERROR and the exit status is 1. A missed goal is a FAIL in the table, exit 0.
 
-This module is the command line only: the scenarios (API-bound, CPU-bound, memory)
+This module is the command line only: the scenarios (API-bound, CPU-bound, memory, change detection)
 are in benchmarks.scenarios, running and measuring one process in
 benchmarks.harness, the table and machine information in benchmarks.report.
 

@@ -7,6 +7,9 @@
    records of a users/events/catalog mix, against a no-op Singer SDK target
    (benchmarks.noop_target, default settings) reading the same file, same run.
 3. Memory: peak RSS of target-iterable for 100k and 1M users + events.
+4. Change detection: N users loaded once, then the same file again (nothing may be
+   sent; CPU against the no-op SDK target on that file; peak RSS flat from 100k to
+   1M), then the file with 1% of the users changed (exactly those are sent).
 
 Each scenario adds its rows and notes to a Report; a run that fails (BenchmarkError
 and the like) becomes an ERROR row and the other scenarios still run.
@@ -46,6 +49,8 @@ USERS_LIMIT = 5  # requests per second Iterable allows users/bulkUpdate
 EVENTS_LIMIT = 10  # … and events/trackBulk
 THROUGHPUT_GOAL = 0.95
 CPU_RATIO_GOAL = 0.5
+UNCHANGED_CPU_RATIO_GOAL = 0.3
+CHANGED_EVERY = 100  # 1% of the users change between the runs
 RSS_GOAL_MB = 150.0
 FLAT_GROWTH = 1.2  # "flat": the largest N peaks at most 20% above the smallest
 
@@ -62,11 +67,12 @@ class Sizes:
     event_population: int
     cpu: int
     memory: tuple[int, ...]
+    sync: tuple[int, ...]
     timeout_seconds: float  # per target process: a hung run must not hang the benchmark
 
 
-FULL = Sizes(60_000, 120_000, 100, 100_000, (100_000, 1_000_000), 1800.0)
-QUICK = Sizes(2_000, 3_000, 100, 3_000, (2_000, 4_000), 120.0)
+FULL = Sizes(60_000, 120_000, 100, 100_000, (100_000, 1_000_000), (100_000, 1_000_000), 1800.0)
+QUICK = Sizes(2_000, 3_000, 100, 3_000, (2_000, 4_000), (2_000, 4_000), 120.0)
 
 
 def api_row(
@@ -242,6 +248,63 @@ def memory(sizes: Sizes, work: Path, report: Report) -> None:
             rows[-1].result = f"FAIL (x{growth:.2f} from {rows[0].n:,})"
 
 
+def change_detection(sizes: Sizes, work: Path, report: Report) -> None:
+    """A scheduled re-run: unchanged users cost no request and little CPU; 1% changed
+    sends exactly that 1%."""
+    rows = [_change_detection_row(n, sizes.timeout_seconds, work, report) for n in sizes.sync]
+    report.rows.extend(rows)
+    if len(rows) > 1 and rows[-1].peak_rss_mb and rows[0].peak_rss_mb:
+        growth = rows[-1].peak_rss_mb / rows[0].peak_rss_mb
+        if growth > FLAT_GROWTH:
+            rows[-1].result = f"FAIL (x{growth:.2f} from {rows[0].n:,})"
+
+
+def _change_detection_row(n: int, timeout: float, work: Path, report: Report) -> Row:
+    path, changed_path = work / f"sync-{n}.jsonl", work / f"sync-{n}-changed.jsonl"
+    counts = write_input(path, users=n)
+    write_input(changed_path, users=n, changed_every=CHANGED_EVERY)
+    store = work / f"sync-{n}.db"
+    changed = len(range(0, n, CHANGED_EVERY))
+    with EmulatorProcess("--no-rate-limits") as emulator:
+
+        def again(source: Path, label: str) -> ProcessRun:
+            run, _ = measured_run(
+                emulator, source, counts, work=work, label=label, timeout=timeout,
+                sync_state=store,
+            )  # fmt: skip
+            return run
+
+        again(path, f"sync-{n}-first")
+        before = emulator.endpoint_stats(USERS_ENDPOINT)["records"]
+        run = again(path, f"sync-{n}-unchanged")
+        sent = emulator.endpoint_stats(USERS_ENDPOINT)["records"] - before
+        expect(sent == 0, f"sync-{n}-unchanged: {sent} users sent again, expected none")
+        again(changed_path, f"sync-{n}-changed")
+        sent = emulator.endpoint_stats(USERS_ENDPOINT)["records"] - before
+        expect(sent == changed, f"sync-{n}-changed: {sent} users sent, expected {changed}")
+    noop = run_target(NOOP, {}, path, work=work, label=f"sync-{n}-noop", timeout=timeout)
+    expect_complete(noop, counts, f"sync-{n}-noop")
+    path.unlink()
+    changed_path.unlink()
+    ratio = run.cpu_seconds / noop.cpu_seconds
+    report.notes.append(
+        f"Change detection {n:,}: the unchanged re-run used {run.cpu_seconds:.1f} s CPU "
+        f"(no-op SDK target on the same file: {noop.cpu_seconds:.1f} s) and sent no request; "
+        f"with 1% of the users changed, exactly those {changed:,} were sent."
+    )
+    within = ratio <= UNCHANGED_CPU_RATIO_GOAL and run.peak_rss_mb < RSS_GOAL_MB
+    return Row(
+        scenario="Change detection: second run, users unchanged (0 sent)",
+        n=n,
+        goal=f"ratio <= {UNCHANGED_CPU_RATIO_GOAL}; < {RSS_GOAL_MB:.0f} MB, flat",
+        cpu_per_100k=run.cpu_seconds * 100_000 / n,
+        ratio=ratio,
+        peak_rss_mb=run.peak_rss_mb,
+        wall_seconds=run.wall_seconds,
+        result="PASS" if within else "FAIL",
+    )
+
+
 def _seconds(used: float | None) -> str:
     return "?" if used is None else f"{used:.1f} s"
 
@@ -254,6 +317,7 @@ SCENARIOS: dict[str, list[Callable[[Sizes, Path, Report], None]]] = {
     "api": [api_users, api_events],
     "cpu": [cpu_bound],
     "memory": [memory],
+    "sync": [change_detection],
 }
 
 

@@ -158,7 +158,7 @@ class EmulatorApp:
         """Answer a request no route takes, and log it: a loader calling a wrong URL shows."""
         body = request.get_data()
         record = self.emulator.stats.begin(
-            request.method, request.path, f"{request.method} (no such endpoint)", len(body), 0
+            request.method, request.path, f"{request.method} (no such endpoint)", body, 0
         )
         self.emulator.stats.finish(record, status, "answered")
         return json_response(status, {"msg": msg, "code": code})
@@ -175,7 +175,7 @@ class EmulatorApp:
             request.method,
             request.path,
             incoming.name,
-            len(incoming.body),
+            incoming.body,
             _record_count(incoming.endpoint, incoming.parsed),
         )
         status: int | None = None

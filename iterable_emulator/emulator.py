@@ -69,6 +69,7 @@ class Emulator:
             "disallowed_event_names": sorted(self.store.settings.disallowed_event_names),
             "rate_limits": self.limiter.enabled,
             "rate_limit_multiplier": self.limiter.multiplier,
+            "log_bodies": self.stats.keep_bodies,
         }
 
     def update_settings(self, changes: Mapping[str, Any]) -> None:
@@ -90,6 +91,10 @@ class Emulator:
             or multiplier <= 0
         ):
             raise ValueError("rate_limit_multiplier must be a positive number")
+        log_bodies = changes.get("log_bodies", self.stats.keep_bodies)
+        if not isinstance(log_bodies, bool):
+            raise ValueError("log_bodies must be true or false")
+        self.stats.keep_bodies = log_bodies
         self.store.settings.project_type = project_type
         self.store.settings.disallowed_event_names = frozenset(names)
         self.limiter.enabled = enabled

@@ -38,6 +38,8 @@ REGISTER_DEVICE_TOKEN = Limit(500)
 FORGET = Limit(3, per_day=1000)
 DELETE_USER = Limit(100)
 READ = Limit(100)
+# getUserFields: "3 requests/second, per project".
+GET_USER_FIELDS = Limit(3)
 CATALOG_READ = Limit(100, per_api_key=True)
 
 

@@ -75,6 +75,12 @@ def user_by_email(call: Call) -> Reply:
     return _user_reply(call.store.users.find(email=email))
 
 
+def user_fields(call: Call) -> Reply:
+    """getUserFields (GetUserFieldsResponse): every user field the project has, by dotted
+    path, with the type Iterable locked for it."""
+    return Reply(200, {"fields": call.store.users.field_types()})
+
+
 def user_by_user_id(call: Call) -> Reply:
     user_id = call.path.get("userId") or _required_query(call, "userId")
     return _user_reply(call.store.users.find(user_id=user_id))

@@ -75,6 +75,9 @@ class RequestRecord:
     status: int | None = None
     outcome: Outcome = "answered"
     duration_ms: float = 0.0
+    # The request body as sent (text), only while the log_bodies setting is on:
+    # tests compare what a dry run planned with what a real run sent.
+    body: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -89,15 +92,19 @@ class Stats:
         self._log: deque[RequestRecord] = deque(maxlen=log_size)
         self._endpoints: dict[str, EndpointStats] = {}
         self._total = EndpointStats()
+        self.keep_bodies = False
 
     def begin(
-        self, method: str, path: str, endpoint: str, body_bytes: int, records: int
+        self, method: str, path: str, endpoint: str, body: bytes, records: int
     ) -> RequestRecord:
         now = self._clock()
         with self._lock:
             for stats in (self._endpoints.setdefault(endpoint, EndpointStats()), self._total):
-                stats.begin(now, body_bytes, records)
-        return RequestRecord(time.time(), method, path, endpoint, body_bytes, records)
+                stats.begin(now, len(body), records)
+        record = RequestRecord(time.time(), method, path, endpoint, len(body), records)
+        if self.keep_bodies:
+            record.body = body.decode("utf-8", "replace")
+        return record
 
     def finish(self, record: RequestRecord, status: int | None, outcome: Outcome) -> None:
         record.status, record.outcome = status, outcome
@@ -124,3 +131,4 @@ class Stats:
             self._log.clear()
             self._endpoints.clear()
             self._total = EndpointStats()
+        self.keep_bodies = False

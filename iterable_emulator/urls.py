@@ -54,6 +54,7 @@ URL_MAP = Map(
         api("/api/users/update", "POST", r.update_user, schema="ApiUserUpdateRequest",
             limit=rate.UPDATE_USER),
         api("/api/users/getByEmail", "GET", r.user_by_email, limit=rate.READ),
+        api("/api/users/getFields", "GET", r.user_fields, limit=rate.GET_USER_FIELDS),
         api("/api/users/byUserId", "GET", r.user_by_user_id, limit=rate.READ),
         api("/api/users/byUserId/<path:userId>", "GET", r.user_by_user_id, limit=rate.READ),
         api("/api/users/byUserId/<path:userId>", "DELETE", r.delete_user_by_user_id,

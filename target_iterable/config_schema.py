@@ -23,6 +23,15 @@ from target_iterable.iterable.regions import REGION_BASE_URLS
 NUMBER_OR_TEXT = th.CustomType(
     {"type": ["number", "string"], "minimum": 0, "pattern": r"^\s*(\d+(\.\d*)?|\.\d+)\s*$"}
 )
+# A share from 0 to 1, or its text.
+RATIO_OR_TEXT = th.CustomType(
+    {
+        "type": ["number", "string"],
+        "minimum": 0,
+        "maximum": 1,
+        "pattern": r"^\s*(0(\.\d+)?|1(\.0+)?|\.\d+)\s*$",
+    }
+)
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -135,16 +144,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_rejected_ratio",
-        # A number, or its text: Meltano 4.4 fails on a `decimal` setting given in the
-        # environment (it cannot JSON-encode the Decimal), so meltano.yml declares a string.
-        th.CustomType(
-            {
-                "type": ["number", "string"],
-                "minimum": 0,
-                "maximum": 1,
-                "pattern": r"^\s*(0(\.\d+)?|1(\.0+)?|\.\d+)\s*$",
-            }
-        ),
+        RATIO_OR_TEXT,
         default=0.5,
         description="Fail the run (exit 1, after every record is accounted for) when a "
         "stream rejects more than this share of its records: a sign of a broken mapping. "
@@ -188,6 +188,15 @@ CONFIG_SCHEMA = th.PropertiesList(
                     "or 'forget' it (GDPR; 3/s, 1000 a day).",
                 ),
                 th.Property(
+                    "sync_mode",
+                    th.StringType,
+                    allowed_values=["upsert", "mirror", "all"],
+                    description="'upsert' (default): send new and changed records; 'mirror': "
+                    "upsert, and remove from Iterable the keys that vanished from a complete "
+                    "full-table version (users, catalog-*, list-* only; needs ACTIVATE_VERSION "
+                    "from the tap); 'all': send every record, keep no fingerprints.",
+                ),
+                th.Property(
                     "update_existing_users_only",
                     th.BooleanType,
                     description="list-<id>: subscribe only users that already exist.",
@@ -228,6 +237,59 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Options per stream name (after stream maps), e.g. "
         '{"events-signups": {"event_name": "signup", "campaign_id": 123}}. A record\'s own '
         "eventName / campaignId / templateId win over these defaults.",
+    ),
+    th.Property(
+        "change_detection",
+        th.BooleanType,
+        default=True,
+        description="Send only what changed: a record whose mapped payload is unchanged since "
+        "Iterable last acknowledged it (same stream, same key) is counted 'unchanged' and not "
+        "sent. Fingerprints are kept in sync_state_url.",
+    ),
+    th.Property(
+        "sync_state_url",
+        th.StringType,
+        default="sqlite:///target-iterable-sync.db",
+        description="Where the fingerprints of acknowledged records live: sqlite:///<path> "
+        "(relative to the working directory; a plain path means SQLite too) or "
+        "postgresql://user:password@host/db (shared by workers, survives containers).",
+    ),
+    th.Property(
+        "full_resync",
+        th.BooleanType,
+        default=False,
+        description="Send every record this run, and refresh the fingerprints.",
+    ),
+    th.Property(
+        "resend_after_days",
+        th.IntegerType,
+        default=30,
+        description="Ignore fingerprints older than this, so every row is sent again at least "
+        "this often (heals edits made inside Iterable); 0 never expires.",
+    ),
+    th.Property(
+        "max_delete_ratio",
+        RATIO_OR_TEXT,
+        default=0.2,
+        description="A mirror run that would remove more than this share of a stream's known "
+        "keys removes nothing and fails (exit 1): a broken model that returns no rows must "
+        "not empty Iterable.",
+    ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        description="Read, map, validate, diff and pre-flight as usual, but send no write "
+        "request (read-only GETs are allowed): every request that would be sent is written "
+        "to dry_run_path. The sync state is not changed and no STATE is emitted; exit 0 "
+        "unless the input itself is broken.",
+    ),
+    th.Property(
+        "dry_run_path",
+        th.StringType,
+        default="target-iterable-plan.jsonl",
+        description="The plan of a dry run: one JSON line per request that would be sent, "
+        '{"stream", "method", "path", "body"}, with the body exactly as it would go out.',
     ),
     th.Property(
         "skip_unknown_streams",

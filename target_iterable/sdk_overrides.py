@@ -32,9 +32,11 @@ SDK_PRIVATE_NAMES: tuple[tuple[type[Any], str], ...] = (
     (Target, "_handle_max_record_age"),
     (Target, "_write_state_message"),
     (Target, "_handle_termination"),
+    (Target, "_process_activate_version_message"),
     (Target, "_sinks_active"),
     (Target, "_sinks_to_clear"),
     (Target, "_last_full_drain_at"),
+    (Target, "_assert_line_requires"),
     (BatchSink, "_validate_and_parse"),
     (BatchSink, "_singer_validate_message"),
     (BatchSink, "_remove_sdc_metadata_from_record"),
@@ -49,6 +51,8 @@ class TargetOverrides(Target):
     def _process_record_message(self, message_dict: dict[str, Any]) -> None:
         if not self.admit_record_message(message_dict):
             return
+        if "version" in message_dict:
+            self.note_record_version(message_dict["stream"], message_dict["version"])
         try:
             super()._process_record_message(message_dict)
         except MapExpressionError as exc:
@@ -60,6 +64,23 @@ class TargetOverrides(Target):
         for retired in self._sinks_to_clear:
             self.drain_one(retired)
 
+    def _process_activate_version_message(self, message_dict: dict[str, Any]) -> None:
+        """Hand the marker to each sink of the stream that processes markers. (The SDK's
+        version also warns about ``_sdc_*`` columns its SQL targets add: not ours.)"""
+        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        for sink in self.sinks_of(message_dict["stream"]):
+            if sink.process_activate_version_messages:
+                sink.activate_version(message_dict["version"])
+            else:
+                self.logger.warning(
+                    "ACTIVATE_VERSION ignored for '%s': process_activate_version_messages is off",
+                    sink.stream_name,
+                )
+
+    def sinks_of(self, stream: str) -> list[Sink]:
+        """The sinks a tap stream feeds (one per stream map of it)."""
+        return [self.get_sink(m.stream_alias) for m in self.mapper.stream_maps.get(stream, [])]
+
     def _handle_max_record_age(self) -> None:
         """Checkpoint every ``checkpoint_interval`` seconds (the SDK alone waits 5 minutes)."""
         if time.time() - self._last_full_drain_at >= self.checkpoint_interval:
@@ -67,8 +88,8 @@ class TargetOverrides(Target):
             self.drain_all()
 
     def _write_state_message(self, state: dict[str, Any]) -> None:
-        self.before_state_message()
-        super()._write_state_message(state)
+        if self.before_state_message():
+            super()._write_state_message(state)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """SIGTERM / Ctrl-C: stop reading at once (the SDK would drain and exit 0)."""
@@ -114,12 +135,16 @@ class TargetOverrides(Target):
         """Whether a RECORD message can go to the SDK's processing (else refused here)."""
 
     @abc.abstractmethod
+    def note_record_version(self, stream: str, version: int) -> None:
+        """A RECORD message carries the tap's full-table version (ACTIVATE_VERSION)."""
+
+    @abc.abstractmethod
     def refuse_unmappable_record(self, message_dict: dict[str, Any], error: Exception) -> None:
         """A stream map expression failed on this one record."""
 
     @abc.abstractmethod
-    def before_state_message(self) -> None:
-        """Called before each STATE message is written."""
+    def before_state_message(self) -> bool:
+        """Called before each STATE message; whether to write it."""
 
     @classmethod
     @abc.abstractmethod

@@ -28,6 +28,8 @@ from target_iterable.iterable.regions import resolve_base_url
 OnDelete = Literal["ignore", "delete", "forget"]
 ON_DELETE_MODES: tuple[OnDelete, ...] = ("ignore", "delete", "forget")
 SchemaViolations = Literal["reject", "fail"]
+SyncMode = Literal["upsert", "mirror", "all"]
+SYNC_MODES: tuple[SyncMode, ...] = ("upsert", "mirror", "all")
 
 # The settings that pace an endpoint, by the endpoint they pace.
 RATE_SETTINGS = {
@@ -56,6 +58,7 @@ class StreamOptions:
     prefer_user_id: bool = False
     update_only: bool = False
     on_delete: OnDelete = "ignore"
+    sync_mode: SyncMode = "upsert"
     update_existing_users_only: bool = False
     channel_unsubscribe: bool = False
     map_all_pages_to_one_event: bool = False
@@ -97,6 +100,15 @@ class Settings:
     max_rejected_ratio: float
     skip_unknown_streams: bool
     stream_options: Mapping[str, StreamOptions]
+    # Sync state (sync/): what Iterable acknowledged before, to send only changes.
+    change_detection: bool
+    sync_state_url: str
+    full_resync: bool
+    resend_after_days: int
+    max_delete_ratio: float
+    # Preview: plan the writes instead of sending them.
+    dry_run: bool
+    dry_run_path: str
 
     def options_for(self, stream_name: str) -> StreamOptions:
         return self.stream_options.get(stream_name, NO_OPTIONS)
@@ -140,6 +152,13 @@ class Settings:
             max_rejected_ratio=parser.number("max_rejected_ratio", minimum=0, maximum=1),
             skip_unknown_streams=parser.flag("skip_unknown_streams"),
             stream_options=parser.stream_options(),
+            change_detection=parser.flag("change_detection", default=True),
+            sync_state_url=parser.text("sync_state_url"),
+            full_resync=parser.flag("full_resync"),
+            resend_after_days=parser.integer("resend_after_days", minimum=0),
+            max_delete_ratio=parser.number("max_delete_ratio", minimum=0, maximum=1),
+            dry_run=parser.flag("dry_run"),
+            dry_run_path=parser.text("dry_run_path"),
         )
         if parser.problems:
             raise ConfigurationError(
@@ -152,6 +171,10 @@ class Settings:
 
 NO_OPTIONS = StreamOptions()
 _OPTION_TYPES = {option.name: option.type for option in fields(StreamOptions)}
+_OPTION_CHOICES: dict[str, tuple[str, ...]] = {
+    "on_delete": ON_DELETE_MODES,
+    "sync_mode": SYNC_MODES,
+}
 
 
 class _Parser:
@@ -172,8 +195,8 @@ class _Parser:
             return ""
         return value
 
-    def flag(self, name: str) -> bool:
-        value = self.config.get(name, False)
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.config.get(name, default)
         if not isinstance(value, bool):
             self._bad(name, value, "true or false")
             return False
@@ -240,9 +263,10 @@ class _Parser:
                 self.problems.append(
                     f"{where} is not an option; the options are {', '.join(_OPTION_TYPES)}"
                 )
-            elif name == "on_delete":
-                if value not in ON_DELETE_MODES:
-                    self._bad(where, value, "one of " + ", ".join(ON_DELETE_MODES))
+            elif name in _OPTION_CHOICES:
+                choices = _OPTION_CHOICES[name]
+                if value not in choices:
+                    self._bad(where, value, "one of " + ", ".join(choices))
                 else:
                     values[name] = value
             elif expected_type == "bool":

@@ -18,6 +18,7 @@ from singer_sdk.sinks import Sink
 
 from target_iterable.config_schema import CONFIG_SCHEMA
 from target_iterable.delivery.context import DeliveryContext
+from target_iterable.delivery.plan import PlanFile
 from target_iterable.errors import SingerInputError, TargetIterableError, UnknownStreamError
 from target_iterable.iterable.client import ClientSettings, IterableClient
 from target_iterable.iterable.retry import RetryPolicy
@@ -41,8 +42,8 @@ REPORTED_ERRORS: tuple[type[Exception], ...] = (TargetIterableError, *INPUT_ERRO
 INPUT_FAILURES: tuple[type[Exception], ...] = (SingerInputError, *INPUT_ERRORS)
 
 
-def iterable_client(settings: Settings) -> IterableClient:
-    """The one HTTP client of a run, from the settings."""
+def iterable_client(settings: Settings, plan: PlanFile | None = None) -> IterableClient:
+    """The one HTTP client of a run, from the settings (a dry run's records its writes)."""
     return IterableClient(
         ClientSettings(
             api_key=settings.api_key,
@@ -53,7 +54,8 @@ def iterable_client(settings: Settings) -> IterableClient:
             retry=RetryPolicy(max_attempts=settings.max_attempts),
             pool_size=4 * settings.max_concurrent_requests,
             rate_limits=settings.rate_limits,
-        )
+        ),
+        recorder=plan,
     )
 
 
@@ -69,6 +71,8 @@ class TargetIterable(TargetOverrides):
         PluginCapabilities.FLATTENING,
         PluginCapabilities.STRUCTURED_LOGGING,
         TargetCapabilities.VALIDATE_RECORDS,
+        # Full-table version markers drive sync_mode mirror (process_activate_version_messages).
+        PluginCapabilities.ACTIVATE_VERSION,
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -78,8 +82,12 @@ class TargetIterable(TargetOverrides):
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
         check_stream_maps(self.config)
         self.settings = Settings.from_config(self.config)
+        plan = PlanFile(self.settings.dry_run_path) if self.settings.dry_run else None
         self.delivery = DeliveryContext(
-            self.settings, iterable_client(self.settings), drain_object=self.drain_object
+            self.settings,
+            iterable_client(self.settings, plan),
+            drain_object=self.drain_object,
+            plan=plan,
         )
         # Sinks drain one at a time (sending is concurrent in the sender pools).
         self.max_parallelism = 1
@@ -100,6 +108,11 @@ class TargetIterable(TargetOverrides):
         for sink in self.active_sinks():
             if isinstance(sink, IterableSink) and sink.kind == kind:
                 self.drain_one(sink)
+
+    def note_record_version(self, stream: str, version: int) -> None:
+        for sink in self.sinks_of(stream):
+            if isinstance(sink, IterableSink):
+                sink.note_record_version(version)
 
     # Records refused before any sink --------------------------------------------------
 
@@ -147,10 +160,12 @@ class TargetIterable(TargetOverrides):
     def checkpoint_interval(self) -> float:
         return self.settings.checkpoint_seconds
 
-    def before_state_message(self) -> None:
-        """Emit STATE only when every earlier record is acknowledged or durably rejected."""
+    def before_state_message(self) -> bool:
+        """Emit STATE only when every earlier record is acknowledged or durably rejected;
+        never in a dry run, which must not move Meltano's bookmark past unsent records."""
         self.delivery.wait_for_requests()
         self.delivery.rejects.sync()
+        return not self.settings.dry_run
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
@@ -171,11 +186,24 @@ class TargetIterable(TargetOverrides):
     def log_summary(self) -> None:
         rejects = self.delivery.rejects
         rejects.close()
+        dry_run = self.settings.dry_run
         for stats in self.delivery.run_summary.streams():
-            self.logger.info("Summary: %s", stats.summary_line())
+            self.logger.info("Summary: %s", stats.summary_line(dry_run=dry_run))
             stats.emit_metrics()
         if rejects.count:
-            self.logger.warning("%d records were rejected; see %s", rejects.count, rejects.path)
+            self.logger.warning(
+                "%d records %s rejected; see %s",
+                rejects.count,
+                "would be" if dry_run else "were",
+                rejects.path,
+            )
+        plan = self.delivery.plan
+        if plan is not None:
+            self.logger.info(
+                "Dry run: %d requests planned in %s; nothing was sent, no STATE emitted",
+                plan.count,
+                plan.path,
+            )
 
     def reject_policy_exit_code(self) -> int:
         """1 when a stream's rejected share exceeds ``max_rejected_ratio``."""
@@ -239,7 +267,7 @@ class TargetIterable(TargetOverrides):
             self.log_summary()
             return 1
         self.log_summary()
-        return self.reject_policy_exit_code()
+        return 0 if self.settings.dry_run else self.reject_policy_exit_code()
 
 
 if __name__ == "__main__":

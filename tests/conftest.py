@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from iterable_emulator.testing import EmulatorProcess
+from tests.pipelines.postgres import PostgresServer, PostgresUnavailable
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +33,19 @@ def target_config(emulator: EmulatorProcess) -> dict[str, Any]:
         "api_base_url": emulator.url,
         "max_attempts": 6,
     }
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server started for the session on a free loopback port.
+
+    Never skipped: a machine without PostgreSQL fails here with what to do.
+    """
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as error:
+        pytest.fail(f"cannot start PostgreSQL (tap-postgres pipeline, sync state store): {error}")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -47,6 +47,12 @@ class Users:
 
     # Building blocks for every endpoint that names a user ------------------------------
 
+    def field_types(self) -> dict[str, str]:
+        """The user fields' locked types, by dotted path (project-wide)."""
+        return {
+            path: kind for (category, _, path), kind in self._db.types.items() if category == "user"
+        }
+
     def find(self, *, email: str | None = None, user_id: str | None = None) -> User | None:
         """The user with this email (matched ignoring case) or, without one, this userId."""
         by_email, by_user_id = self._find_by_both(email, user_id)

@@ -21,6 +21,7 @@ from target_iterable.delivery.context import DeliveryContext
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.errors import RetriesExhaustedError
 from target_iterable.iterable.client import ApiResponse, IterableClient
+from target_iterable.iterable.field_types import compatible
 from target_iterable.mapping.values import Converter, compile_converters
 from target_iterable.reasons import Reason
 from target_iterable.settings import Settings, StreamOptions
@@ -36,6 +37,41 @@ RESEND_ALONE: Failure = (Reason.INVALID_DATA, "resend alone")
 USERS = "users"
 # Singer's mark of a row deleted at the source (taps with log-based replication).
 DELETED_AT = "_sdc_deleted_at"
+
+
+def person_key(record: Mapping[str, Any]) -> str | None:
+    """A user's key as Iterable finds them: by email (case-insensitive) first, else userId."""
+    email = record.get("email")
+    if isinstance(email, str) and email:
+        return f"email:{email.lower()}"
+    user_id = record.get("userId")
+    return f"userId:{user_id}" if user_id not in (None, "") else None
+
+
+def person_identity(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How a removal names the user: by email when known, else by userId."""
+    email = record.get("email")
+    if isinstance(email, str) and email:
+        return {"email": email}
+    user_id = record.get("userId")
+    return {"userId": str(user_id)} if user_id not in (None, "") else None
+
+
+def record_id(record: Mapping[str, Any]) -> str | None:
+    """An event's or purchase's own ``id`` (its upsert key in Iterable), if it has one."""
+    value = record.get("id")
+    return None if value in (None, "") or isinstance(value, bool) else str(value)
+
+
+def declared_conflicts(declared: Mapping[str, str], locked: Mapping[str, str]) -> list[str]:
+    """Field types a schema declares (``mapping.catalog.catalog_field_types``) that the
+    types Iterable locked cannot take."""
+    return [
+        f"field '{name}' is a {locked[name]} in Iterable and the stream's schema declares "
+        f"it {kind}: records with a value there will be refused (type_mismatch)"
+        for name, kind in declared.items()
+        if name in locked and not compatible(locked[name], kind)
+    ]
 
 
 @dataclass(frozen=True)
@@ -72,6 +108,11 @@ class ObjectAdapter(abc.ABC):
     # one user never travel at once, nor overtake each other.
     ordered_per_user: ClassVar[bool] = False
     envelope: ClassVar[Envelope] = ONE_PER_REQUEST
+    # Whether keys that vanished from the source can be removed from Iterable
+    # (sync_mode mirror): deletion means nothing for events or purchases.
+    supports_mirror: ClassVar[bool] = False
+    # Routes that remove something from Iterable (counted as deleted in the summary).
+    deletion_routes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, stream: StreamSpec, context: DeliveryContext) -> None:
         self.stream = stream
@@ -105,6 +146,28 @@ class ObjectAdapter(abc.ABC):
     @abc.abstractmethod
     def type_scope(self, prepared: PreparedRecord) -> str:
         """Where Iterable locks this record's field types (project users, an event name…)."""
+
+    # Sync state -----------------------------------------------------------------------
+
+    def natural_key(self, record: Mapping[str, Any]) -> str | None:
+        """The record's key in the sync state when its stream has no key properties:
+        its Iterable identity (a user, an item id, an event id), or None (always sent)."""
+        return None
+
+    def identity(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Who the record is in Iterable, as ``removal`` needs it (mirror streams)."""
+        return None
+
+    def removal(self, identity: Mapping[str, Any]) -> PreparedRecord | None:
+        """The request item that removes ``identity`` from Iterable (None: keep it)."""
+        return None
+
+    # Pre-flight -------------------------------------------------------------------------
+
+    def schema_conflicts(self) -> list[str]:
+        """Fields the stream's schema types in a way Iterable's locked type refuses:
+        every record with a value there will be refused (said once, at SCHEMA)."""
+        return []
 
     # Requests -------------------------------------------------------------------------
 

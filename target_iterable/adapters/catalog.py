@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from target_iterable.adapters.base import DELETED_AT, ObjectAdapter, StreamSpec
+from target_iterable.adapters.base import DELETED_AT, ObjectAdapter, StreamSpec, declared_conflicts
 from target_iterable.delivery.batching import Envelope
 from target_iterable.delivery.context import DeliveryContext
 from target_iterable.delivery.prepared import PreparedRecord
@@ -41,6 +41,8 @@ class CatalogAdapter(ObjectAdapter):
     # replaceUploadedFieldsOnly: update the fields sent, keep the item's others
     # (the upsert a loader of partial rows expects); bulkUpdateCatalogItems requires it.
     envelope = Envelope(b'{"documents":{', b'},"replaceUploadedFieldsOnly":true}')
+    supports_mirror = True
+    deletion_routes = frozenset({DELETE})
 
     def __init__(self, stream: StreamSpec, context: DeliveryContext) -> None:
         super().__init__(stream, context)
@@ -66,6 +68,21 @@ class CatalogAdapter(ObjectAdapter):
         item = orjson.dumps(item_id) + b":" + encoded_fields
         return PreparedRecord(sources=[encode_faithfully(record)], item=item), fields
 
+    def natural_key(self, record: Mapping[str, Any]) -> str | None:
+        item_id = record.get(ITEM_ID_FIELD)
+        return None if item_id in (None, "") else str(item_id)
+
+    def identity(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        key = self.natural_key(record)
+        return None if key is None else {ITEM_ID_FIELD: key}
+
+    def removal(self, identity: Mapping[str, Any]) -> PreparedRecord | None:
+        """An item gone from a mirror stream is deleted (bulk DELETE, by itemId)."""
+        item_id = check_item_id(identity.get(ITEM_ID_FIELD))
+        return PreparedRecord(
+            sources=[encode_faithfully(identity)], item=orjson.dumps(item_id), route=DELETE
+        )
+
     def envelope_for(self, route: str) -> Envelope:
         return DELETE_ENVELOPE if route == DELETE else self.envelope
 
@@ -88,10 +105,25 @@ class CatalogAdapter(ObjectAdapter):
             logger.info("Creating Iterable catalog '%s'", self.catalog)
             created = self.client.create_catalog(self.catalog)
             raise_for_request_error(f"POST /api/catalogs/{self.catalog}", created)
-            mappings = self.client.get_catalog_field_mappings(self.catalog)
+            # A dry run only planned the catalog: it has no field yet.
+            mappings = (
+                ApiResponse(200, {"params": {"definedMappings": {}}})
+                if created.planned
+                else self.client.get_catalog_field_mappings(self.catalog)
+            )
         raise_for_request_error(endpoint, mappings)
         params = mappings.body.get("params") or {}
-        self.declare_field_types(dict(params.get("definedMappings") or {}))
+        defined = dict(params.get("definedMappings") or {})
+        # Pre-flight: a value that cannot go into a typed field is refused locally.
+        for name, field_type in defined.items():
+            self.context.locked_types.lock(f"catalog:{self.catalog}", name, field_type)
+        self.declare_field_types(defined)
+
+    def schema_conflicts(self) -> list[str]:
+        return declared_conflicts(
+            catalog_field_types(self.stream.schema),
+            self.context.locked_types.in_scope(f"catalog:{self.catalog}"),
+        )
 
     def declare_field_types(self, existing: Mapping[str, str]) -> None:
         """PUT the types of new fields; a clash with a type Iterable fixed is an error."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.adapters.base import ObjectAdapter
-from target_iterable.adapters.users import USER_TYPE_SCOPE
+from target_iterable.adapters.base import ObjectAdapter, person_key, record_id
+from target_iterable.delivery.context import USER_TYPE_SCOPE
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
 from target_iterable.iterable.client import ApiResponse
@@ -37,6 +37,9 @@ class PurchasesAdapter(ObjectAdapter):
     def type_scope(self, prepared: PreparedRecord) -> str:
         return "purchase"
 
+    def natural_key(self, record: Mapping[str, Any]) -> str | None:
+        return record_id(record)
+
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.track_purchase(body)
 
@@ -49,6 +52,9 @@ class CartsAdapter(ObjectAdapter):
     # updateCart replaces the whole cart: the last update must arrive last.
     ordered_per_user = True
 
+    def setup(self) -> None:
+        self.context.read_user_field_types()  # carts carry user dataFields
+
     def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
         payload = cart_payload(record, self.converters)
         prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
@@ -60,6 +66,10 @@ class CartsAdapter(ObjectAdapter):
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         return USER_TYPE_SCOPE
+
+    def natural_key(self, record: Mapping[str, Any]) -> str | None:
+        """A cart replaces the user's whole cart: one key per user."""
+        return person_key(record)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.update_cart(body)

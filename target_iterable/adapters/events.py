@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from target_iterable.adapters.base import USERS, Failure, ObjectAdapter
+from target_iterable.adapters.base import USERS, Failure, ObjectAdapter, record_id
 from target_iterable.delivery.batching import Envelope
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
@@ -46,6 +46,10 @@ class EventsAdapter(ObjectAdapter):
     def type_scope(self, prepared: PreparedRecord) -> str:
         """Iterable types event fields per event name (trackBulk)."""
         return f"event:{prepared.event_name}"
+
+    def natural_key(self, record: Mapping[str, Any]) -> str | None:
+        """Events upsert by ``id``; one without an id (and no key properties) is always sent."""
+        return record_id(record)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.track_events(body)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.adapters.base import ObjectAdapter, StreamSpec
-from target_iterable.adapters.users import USER_TYPE_SCOPE
+from target_iterable.adapters.base import ObjectAdapter, StreamSpec, person_identity, person_key
 from target_iterable.delivery.batching import Envelope
-from target_iterable.delivery.context import DeliveryContext
+from target_iterable.delivery.context import USER_TYPE_SCOPE, DeliveryContext
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
 from target_iterable.errors import ConfigurationError
@@ -30,6 +29,7 @@ class ListAdapter(ObjectAdapter):
     kind = "lists"
     endpoint = LISTS
     ordered_per_user = True
+    supports_mirror = True
 
     def __init__(self, stream: StreamSpec, context: DeliveryContext) -> None:
         super().__init__(stream, context)
@@ -49,6 +49,9 @@ class ListAdapter(ObjectAdapter):
     def items_per_request(self, settings: Settings) -> int:
         return settings.users_batch_size
 
+    def setup(self) -> None:
+        self.context.read_user_field_types()  # members carry user dataFields
+
     def envelope_for(self, route: str) -> Envelope:
         return self._envelopes[route]
 
@@ -60,6 +63,18 @@ class ListAdapter(ObjectAdapter):
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         return USER_TYPE_SCOPE
+
+    def natural_key(self, record: Mapping[str, Any]) -> str | None:
+        return person_key(record)
+
+    def identity(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        return person_identity(record)
+
+    def removal(self, identity: Mapping[str, Any]) -> PreparedRecord | None:
+        """A member gone from a mirror stream is unsubscribed from the list."""
+        return PreparedRecord.of_person_payload(
+            [encode_faithfully(identity)], dict(identity), UNSUBSCRIBE
+        )
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         if route == SUBSCRIBE:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.adapters.base import ObjectAdapter
+from target_iterable.adapters.base import ObjectAdapter, person_key
 from target_iterable.delivery.batching import Envelope
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
@@ -35,6 +35,9 @@ class SubscriptionsAdapter(ObjectAdapter):
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         return "subscriptions"
+
+    def natural_key(self, record: Mapping[str, Any]) -> str | None:
+        return person_key(record)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.bulk_update_subscriptions(body)

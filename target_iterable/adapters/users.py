@@ -8,20 +8,28 @@ from typing import Any
 
 import orjson
 
-from target_iterable.adapters.base import DELETED_AT, USERS, Failure, ObjectAdapter
+from target_iterable.adapters.base import (
+    DELETED_AT,
+    USERS,
+    Failure,
+    ObjectAdapter,
+    declared_conflicts,
+    person_identity,
+    person_key,
+)
 from target_iterable.delivery.batching import ONE_PER_REQUEST, Envelope
+from target_iterable.delivery.context import USER_TYPE_SCOPE
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
 from target_iterable.errors import RetriesExhaustedError
 from target_iterable.iterable.checks import identity_of
 from target_iterable.iterable.client import ApiResponse
 from target_iterable.iterable.limits import FORGETS_PER_DAY, USERS_BULK_UPDATE
-from target_iterable.mapping.users import UserOptions, user_payload
+from target_iterable.mapping.catalog import catalog_field_types
+from target_iterable.mapping.users import USER_IDENTITY_FIELDS, UserOptions, user_payload
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.settings import Settings
 
-# Iterable types user fields project-wide, whatever stream they came from.
-USER_TYPE_SCOPE = "user"
 # Routes: bulk update (batched), delete and GDPR forget (one user per request).
 UPDATE, DELETE, FORGET = "", "delete", "forget"
 
@@ -67,7 +75,9 @@ def merge_updates(earlier: PreparedRecord, later: PreparedRecord) -> PreparedRec
         nested=second.get("mergeNestedObjects") is True,
     )
     payload = {**first, **second, "dataFields": data}
-    return PreparedRecord.of_person_payload([*earlier.sources, *later.sources], payload)
+    merged = PreparedRecord.of_person_payload([*earlier.sources, *later.sources], payload)
+    merged.sync_key, merged.identity = later.sync_key, later.identity
+    return merged
 
 
 def merge_duplicate_users(pending: list[PreparedRecord]) -> list[PreparedRecord]:
@@ -101,9 +111,20 @@ class UsersAdapter(ObjectAdapter):
     endpoint = USERS_BULK_UPDATE
     ordered_per_user = True
     envelope = Envelope(b'{"users":[', b"]}")
+    supports_mirror = True
+    deletion_routes = frozenset({DELETE, FORGET})
 
     def items_per_request(self, settings: Settings) -> int:
         return settings.users_batch_size
+
+    def setup(self) -> None:
+        self.context.read_user_field_types()
+
+    def schema_conflicts(self) -> list[str]:
+        declared = catalog_field_types(self.stream.schema)
+        for name in USER_IDENTITY_FIELDS:
+            declared.pop(name, None)
+        return declared_conflicts(declared, self.context.locked_types.in_scope(USER_TYPE_SCOPE))
 
     @property
     def run_state(self) -> UsersRunState:
@@ -136,6 +157,11 @@ class UsersAdapter(ObjectAdapter):
             )
         email, user_id = identity_of(record)
         person = {"email": email} if email is not None else {"userId": user_id}
+        return self._deletion(person, encode_faithfully(record))
+
+    def _deletion(self, person: dict[str, Any], source: bytes) -> PreparedRecord:
+        """Delete or forget one user, per ``on_delete`` (forgets count against the day's quota)."""
+        mode = self.options.on_delete
         if mode == FORGET:
             if self.run_state.forgets_sent >= FORGETS_PER_DAY:
                 raise RecordRejected(
@@ -144,7 +170,20 @@ class UsersAdapter(ObjectAdapter):
                     "run has used them; replay this record from the rejects file tomorrow",
                 )
             self.run_state.forgets_sent += 1
-        return PreparedRecord.of_person_payload([encode_faithfully(record)], person, mode)
+        return PreparedRecord.of_person_payload([source], person, mode)
+
+    def natural_key(self, record: Mapping[str, Any]) -> str | None:
+        return person_key(record)
+
+    def identity(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        return person_identity(record)
+
+    def removal(self, identity: Mapping[str, Any]) -> PreparedRecord | None:
+        """A user gone from a mirror stream is deleted or forgotten per ``on_delete``
+        (with 'ignore', kept)."""
+        if self.options.on_delete == "ignore":
+            return None
+        return self._deletion(dict(identity), encode_faithfully(identity))
 
     def envelope_for(self, route: str) -> Envelope:
         return self.envelope if route == UPDATE else ONE_PER_REQUEST

@@ -14,13 +14,19 @@ from typing import Any, Protocol, TypeVar
 
 from target_iterable.delivery.dispatch import RequestDispatcher
 from target_iterable.delivery.locked_types import LockedTypes
+from target_iterable.delivery.plan import PlanFile
 from target_iterable.delivery.rejects import RejectedRecord, RejectsFile
 from target_iterable.delivery.run_summary import RunSummary
 from target_iterable.iterable.client import IterableClient
 from target_iterable.reasons import Reason
-from target_iterable.settings import Settings
+from target_iterable.settings import Settings, StreamOptions
+from target_iterable.sync.fingerprints import project_scope
+from target_iterable.sync.store import SyncStore
+from target_iterable.sync.tracker import DAY_SECONDS, ChangeTracker, TrackingPolicy
 
 State = TypeVar("State")
+# Iterable types user fields project-wide (bulkUpdateUser), whatever stream wrote them.
+USER_TYPE_SCOPE = "user"
 
 
 class DeliveryContext:
@@ -32,11 +38,14 @@ class DeliveryContext:
         client: IterableClient,
         *,
         drain_object: Callable[[str], None],
+        plan: PlanFile | None = None,
     ) -> None:
         """``drain_object(kind)`` hands every pending record of the streams of one
-        Iterable object (``"users"``…) to the sender pools (the target's sink drain)."""
+        Iterable object (``"users"``…) to the sender pools (the target's sink drain);
+        ``plan``, in a dry run, is where the client records the writes."""
         self.settings = settings
         self.client = client
+        self.plan = plan
         self.rejects = RejectsFile(settings.rejects_path)
         self.run_summary = RunSummary()
         self.locked_types = LockedTypes()
@@ -44,6 +53,9 @@ class DeliveryContext:
         self._dispatchers: dict[str, RequestDispatcher] = {}
         self._endpoints_of: dict[str, set[str]] = {}
         self._run_state: dict[type[Any], Any] = {}
+        self._sync_store: SyncStore | None = None
+        self.trackers: list[ChangeTracker] = []
+        self._user_fields_read = False
 
     # Sending --------------------------------------------------------------------------
 
@@ -76,6 +88,42 @@ class DeliveryContext:
         self.wait_for_requests()
         for dispatcher in self._dispatchers.values():
             dispatcher.close()
+        for tracker in self.trackers:
+            tracker.report_end()
+        self.close_sync_state()
+        if self.plan is not None:
+            self.plan.close()
+
+    # Sync state -----------------------------------------------------------------------
+
+    def tracker_for(self, stream: str, options: StreamOptions) -> ChangeTracker | None:
+        """The stream's change tracker, or None when it keeps no sync state."""
+        settings = self.settings
+        mirror = options.sync_mode == "mirror"
+        if options.sync_mode == "all" or not (settings.change_detection or mirror):
+            return None
+        if self._sync_store is None:
+            self._sync_store = SyncStore(
+                settings.sync_state_url, project_scope(settings.api_key, settings.base_url)
+            )
+        tracker = ChangeTracker(
+            self._sync_store,
+            stream,
+            TrackingPolicy(
+                skip_unchanged=settings.change_detection and not settings.full_resync,
+                resend_after_seconds=settings.resend_after_days * DAY_SECONDS or None,
+                mirror=mirror,
+                max_delete_ratio=settings.max_delete_ratio,
+                read_only=settings.dry_run,
+            ),
+        )
+        self.trackers.append(tracker)
+        return tracker
+
+    def close_sync_state(self) -> None:
+        if self._sync_store is not None:
+            self._sync_store.close()
+            self._sync_store = None
 
     # Ordering -------------------------------------------------------------------------
 
@@ -88,6 +136,18 @@ class DeliveryContext:
         for kind in kinds:
             self._drain_object(kind)
             self.wait_for(self._endpoints_of.get(kind, ()))
+
+    # Pre-flight -----------------------------------------------------------------------
+
+    def read_user_field_types(self) -> None:
+        """Before the first write of user fields: learn the types Iterable has locked
+        (GET /api/users/getFields, once per run), so that a record whose value cannot
+        go into its field is refused locally instead of failing a whole request."""
+        if self._user_fields_read:
+            return
+        self._user_fields_read = True
+        for path, field_type in self.client.get_user_fields().items():
+            self.locked_types.lock(USER_TYPE_SCOPE, path, field_type)
 
     # Accounting -----------------------------------------------------------------------
 

@@ -30,6 +30,12 @@ class PreparedRecord:
     # False for a second operation of one input record (an identify message's
     # device token): the record is counted once, by its first operation.
     counted: bool = True
+    # Change detection (sync/): the record's key in the sync state, when it has one,
+    # who it is in Iterable (JSON, for a mirror stream's removals), and whether it
+    # removes a key that vanished from the source.
+    sync_key: str | None = None
+    identity: str | None = None
+    removal: bool = False
 
     @classmethod
     def of_person_payload(

@@ -20,6 +20,10 @@ class StreamStats:
     sent: int = 0
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    # Not sent: the payload Iterable last acknowledged for the key (sync state).
+    unchanged: int = 0
+    # Removed from Iterable: deleted at the source, or gone from a mirror stream.
+    deleted: int = 0
     requests: int = 0
     retries: int = 0
     throttled: int = 0
@@ -28,6 +32,14 @@ class StreamStats:
     def count_received(self) -> None:
         # Only the reading thread counts received records: no lock on this hot path.
         self.received += 1
+
+    def count_unchanged(self, records: int) -> None:
+        # Counted on the reading thread only.
+        self.unchanged += records
+
+    def count_deleted(self, records: int) -> None:
+        with self._lock:
+            self.deleted += records
 
     def count_rejected(self, reason: Reason) -> None:
         with self._lock:
@@ -60,18 +72,29 @@ class StreamStats:
             metrics.log(logger, metrics.Point("counter", metric, value, tags))
 
         point(metrics.Metric.RECORD_COUNT, self.accepted, status="accepted")
+        point(metrics.Metric.RECORD_COUNT, self.unchanged, status="unchanged")
+        point(metrics.Metric.RECORD_COUNT, self.deleted, status="deleted")
         for reason, count in sorted(self.rejected.items()):
             point(metrics.Metric.RECORD_COUNT, count, status="rejected", reason=reason)
         point(metrics.Metric.HTTP_REQUEST_COUNT, self.requests, kind="request")
         point(metrics.Metric.HTTP_REQUEST_COUNT, self.retries, kind="retry")
         point(metrics.Metric.HTTP_REQUEST_COUNT, self.throttled, kind="rate_limited")
 
-    def summary_line(self) -> str:
+    def summary_line(self, *, dry_run: bool = False) -> str:
         reasons = ", ".join(f"{reason}={n}" for reason, n in sorted(self.rejected.items()))
+        because = f" ({reasons})" if reasons else ""
+        if dry_run:
+            # Nothing was sent: what the plan holds, and what a real run would refuse.
+            return (
+                f"stream '{self.stream}' (dry run): received={self.received} "
+                f"would_send={self.sent} unchanged={self.unchanged} "
+                f"would_delete={self.deleted} would_reject={self.rejected_total}{because}"
+            )
         return (
             f"stream '{self.stream}': received={self.received} sent={self.sent} "
             f"accepted={self.accepted} rejected={self.rejected_total}"
-            f"{f' ({reasons})' if reasons else ''} requests={self.requests} "
+            f"{because} unchanged={self.unchanged} "
+            f"deleted={self.deleted} requests={self.requests} "
             f"retries={self.retries} rate_limited={self.throttled}"
         )
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from target_iterable.adapters.base import RESEND_ALONE, Failure, ObjectAdapter
+from target_iterable.delivery.plan import planning_for
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.delivery.run_summary import StreamStats
 from target_iterable.errors import IterableApiError, RetriesExhaustedError
@@ -26,6 +27,7 @@ from target_iterable.iterable.client import ApiResponse
 from target_iterable.iterable.field_types import flatten_fields, type_conflicts
 from target_iterable.iterable.responses import fail_count, record_failures, validation_errors
 from target_iterable.reasons import Reason
+from target_iterable.sync.tracker import ChangeTracker
 
 logger = logging.getLogger("target-iterable.delivery")
 
@@ -36,11 +38,14 @@ DATA_DEPENDENT_REASONS = frozenset({Reason.INVALID_DATA})
 class RequestSender:
     """Sends the bodies of one stream through its adapter."""
 
-    def __init__(self, adapter: ObjectAdapter, stats: StreamStats) -> None:
+    def __init__(
+        self, adapter: ObjectAdapter, stats: StreamStats, tracker: ChangeTracker | None = None
+    ) -> None:
         self.adapter = adapter
         self.context = adapter.context
         self.stream = adapter.stream.name
         self.stats = stats
+        self.tracker = tracker
 
     def reject_prepared(self, prepared: PreparedRecord, reason: Reason, message: str) -> None:
         for source in prepared.sources:
@@ -54,7 +59,8 @@ class RequestSender:
         route = batch[0].route
         body = self.adapter.envelope_for(route).wrap([p.item for p in batch])
         try:
-            response = self.adapter.post(body, route)
+            with planning_for(self.stream):
+                response = self.adapter.post(body, route)
         except IterableApiError as exc:
             self.stats.count_failed_request(attempts=exc.attempts, throttled=exc.throttled)
             failure = (
@@ -105,6 +111,14 @@ class RequestSender:
             attempts=response.attempts,
             throttled=response.throttled,
         )
+        accepted = [p for i, p in enumerate(batch) if i not in failures]
+        deletions = self.adapter.deletion_routes
+        self.stats.count_deleted(
+            sum(p.record_count for p in accepted if p.removal or p.route in deletions)
+        )
+        if self.tracker is not None:
+            # Only now, acknowledged: a run killed before this line sends them again.
+            self.tracker.acknowledged(accepted)
         for prepared in resend:
             self.send([prepared])
 

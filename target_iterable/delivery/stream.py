@@ -13,12 +13,16 @@ from functools import partial
 from itertools import groupby
 from typing import Any
 
+import orjson
+
 from target_iterable.adapters.base import ObjectAdapter
 from target_iterable.delivery.batching import plan_bodies
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.delivery.sender import RequestSender
+from target_iterable.encoding import encode_faithfully
 from target_iterable.iterable.field_types import type_conflicts
 from target_iterable.reasons import Reason, RecordRejected
+from target_iterable.sync.fingerprints import key_of
 
 
 class StreamDelivery:
@@ -29,11 +33,37 @@ class StreamDelivery:
         self.context = adapter.context
         self.stream = adapter.stream.name
         self.stats = self.context.run_summary.for_stream(self.stream)
-        self.sender = RequestSender(adapter, self.stats)
+        self.tracker = self.context.tracker_for(self.stream, adapter.options)
+        self.sender = RequestSender(adapter, self.stats, self.tracker)
+        self._key_properties = adapter.stream.key_properties
         self._pending: list[PreparedRecord] = []
+
+    def sync_key(self, record: Mapping[str, Any]) -> str | None:
+        """The record's key in the sync state: its stream's key properties, else its
+        Iterable identity (None: no key, always sent)."""
+        if self._key_properties:
+            return key_of(record, self._key_properties)
+        return self.adapter.natural_key(record)
 
     def reject(self, record: Mapping[str, Any] | bytes, reason: Reason, message: str) -> None:
         self.context.reject(self.stream, record, reason, message)
+        if self.tracker is not None and isinstance(record, Mapping):
+            key = self.sync_key(record)
+            if key is not None:
+                self.tracker.saw(key)
+
+    def remove(self, removals: list[tuple[str, str | None]]) -> int:
+        """Queue the removal of keys gone from a mirror stream; return how many Iterable
+        will be asked to remove (a user with on_delete 'ignore' is kept)."""
+        queued = 0
+        for key, identity in removals:
+            prepared = self.adapter.removal(orjson.loads(identity)) if identity else None
+            if prepared is None:
+                continue
+            prepared.sync_key, prepared.removal = key, True
+            self.queue(prepared)
+            queued += 1
+        return queued
 
     def admit(
         self, record: Mapping[str, Any], source: bytes | None = None
@@ -62,6 +92,16 @@ class StreamDelivery:
             return None
         if source is not None:
             prepared.sources = [source]
+        if self.tracker is not None:
+            # An operation of a messages record has its own identity, not the stream's key.
+            prepared.sync_key = (
+                self.adapter.natural_key(record) if source is not None else self.sync_key(record)
+            )
+            if self.tracker.policy.mirror:
+                identity = self.adapter.identity(record)
+                prepared.identity = (
+                    None if identity is None else encode_faithfully(identity).decode()
+                )
         return prepared
 
     def queue(self, prepared: PreparedRecord) -> None:
@@ -75,6 +115,9 @@ class StreamDelivery:
         """
         pending, self._pending = self._pending, []
         pending = self.adapter.before_send(pending)
+        if self.tracker is not None:
+            pending, unchanged = self.tracker.changed(pending)
+            self.stats.count_unchanged(unchanged)
         for route, group in groupby(pending, key=lambda p: p.route):
             run = list(group)
             sizes = [len(p.item) for p in run]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import backoff
@@ -27,6 +27,7 @@ from target_iterable.iterable.limits import (
     EVENTS_TRACK_BULK,
     RATE_SAFETY_MARGIN,
     USER_DELETES,
+    USER_FIELDS,
     USER_FORGETS,
     USER_READS,
     USERS_BULK_UPDATE,
@@ -47,6 +48,8 @@ class ApiResponse:
     body: dict[str, Any]
     attempts: int = 1
     throttled: int = 0
+    # A dry run's stand-in answer: the request was written to the plan, not sent.
+    planned: bool = False
 
     @property
     def code(self) -> str | None:
@@ -111,11 +114,31 @@ def _decode_body(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {"value": body}
 
 
-class IterableClient:
-    """Thread-safe: one session shared by every sink, pooled connections."""
+class RequestRecorder(Protocol):
+    """Where a dry run's write requests go instead of Iterable (delivery.plan.PlanFile)."""
 
-    def __init__(self, settings: ClientSettings, session: requests.Session | None = None) -> None:
+    def record(self, method: str, path: str, body: bytes | None) -> None: ...
+
+
+# What a planned write "answers": accepted, with no per-record failure.
+PLANNED = {"msg": "planned (dry run): not sent", "code": "Success"}
+
+
+class IterableClient:
+    """Thread-safe: one session shared by every sink, pooled connections.
+
+    With a ``recorder`` (a dry run), every request but a GET is recorded instead
+    of sent, and answered as accepted; reads still go to Iterable.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        session: requests.Session | None = None,
+        recorder: RequestRecorder | None = None,
+    ) -> None:
         self.settings = settings
+        self.recorder = recorder
         self._session = session or requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=settings.pool_size, max_retries=0)
         self._session.mount("http://", adapter)
@@ -202,6 +225,18 @@ class IterableClient:
     def create_catalog(self, catalog: str) -> ApiResponse:
         return self.request("POST", f"/api/catalogs/{quote(catalog)}")
 
+    def get_user_fields(self) -> dict[str, str]:
+        """GET /api/users/getFields: the project's user fields and the type Iterable
+        locked for each, by dotted path (getUserFields, 3 requests/s)."""
+        response = self.request("GET", "/api/users/getFields", paced=USER_FIELDS)
+        raise_for_request_error("GET /api/users/getFields", response)
+        fields = response.body.get("fields")
+        return (
+            {path: kind for path, kind in fields.items() if isinstance(kind, str)}
+            if isinstance(fields, dict)
+            else {}
+        )
+
     def get_catalog_field_mappings(self, catalog: str) -> ApiResponse:
         """GET the catalog's field mappings; Iterable answers 404 when it does not exist."""
         return self.request("GET", f"/api/catalogs/{quote(catalog)}/fieldMappings")
@@ -225,6 +260,9 @@ class IterableClient:
         RetriesExhaustedError when retryable failures outlast the attempt budget.
         Other 4xx answers are returned for the caller to interpret per record.
         """
+        if self.recorder is not None and method != "GET":
+            self.recorder.record(method, path, body)
+            return ApiResponse(200, dict(PLANNED), planned=True)
         call = _Call(method, path, body, params, self._limiters.get(paced or ""))
         endpoint = call.endpoint
         policy = self.settings.retry

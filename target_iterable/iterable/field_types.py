@@ -73,7 +73,7 @@ def type_conflicts(fields: Mapping[str, Any], locked: Mapping[str, str]) -> list
         incoming = iterable_type_of(value)
         if expected is not None and not compatible(expected, incoming):
             conflicts.append(
-                f"field '{path}': Iterable locked its type as {expected}, "
-                f"this record has {incoming} ({value!r})"
+                f"field '{path}' is a {expected} in Iterable; "
+                f"this record has the {incoming} {value!r}"
             )
     return conflicts

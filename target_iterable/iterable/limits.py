@@ -63,6 +63,7 @@ DEVICE_TOKENS = "device_tokens"
 USER_DELETES = "user_deletes"
 USER_READS = "user_reads"
 USER_FORGETS = "user_forgets"
+USER_FIELDS = "user_fields"
 # Endpoints whose rate limits Iterable does not document: not paced, only retried.
 COMMERCE = "commerce"
 LISTS = "lists"
@@ -76,6 +77,7 @@ DOCUMENTED_RATE_LIMITS: dict[str, RateLimit] = {
     USER_DELETES: RateLimit(100, "delete (users): 100 requests/second, per project"),
     USER_READS: RateLimit(100, "getUser / getUserById: 100 requests/second, per project"),
     USER_FORGETS: RateLimit(3, "forget: 3 requests/second, per project"),
+    USER_FIELDS: RateLimit(3, "getUserFields: 3 requests/second, per project"),
 }
 
 # Pace a little under each limit: requests leave evenly spaced but arrive with

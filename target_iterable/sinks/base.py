@@ -18,7 +18,10 @@ from singer_sdk.target_base import Target
 
 from target_iterable.adapters.base import ObjectAdapter, StreamSpec
 from target_iterable.delivery.context import DeliveringTarget, DeliveryContext
+from target_iterable.delivery.plan import planning_for
 from target_iterable.delivery.stream import StreamDelivery
+from target_iterable.errors import ConfigurationError
+from target_iterable.reasons import RecordRejected
 from target_iterable.sdk_overrides import SinkOverrides
 from target_iterable.validation import CompiledSchemaValidator
 
@@ -63,9 +66,16 @@ class IterableSink(SinkOverrides):
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
         self.stats.count_received()
         if self.refusal is not None:
-            self.context.reject(self.stream_name, record, self.refusal.reason, self.refusal.message)
+            self.refuse(record, self.refusal)
             return
         self.accept(record)
+
+    def refuse(self, record: dict[str, Any], refusal: RecordRejected) -> None:
+        """A record refused before mapping (schema, key properties)."""
+        self.context.reject(self.stream_name, record, refusal.reason, refusal.message)
+
+    def note_record_version(self, version: int) -> None:
+        """The tap's full-table version of the record being read (ACTIVATE_VERSION)."""
 
     @abc.abstractmethod
     def accept(self, record: dict[str, Any]) -> None:
@@ -89,15 +99,78 @@ class ObjectSink(IterableSink):
     adapter_class: ClassVar[type[ObjectAdapter]]
 
     def build_delivery(self) -> None:
+        if (
+            self.stream_spec.options.sync_mode == "mirror"
+            and not self.adapter_class.supports_mirror
+        ):
+            raise ConfigurationError(
+                f"stream '{self.stream_name}': sync_mode mirror removes from Iterable what "
+                "vanished from the source, which has no meaning for this object (only users, "
+                "catalog-<name> and list-<id> streams can mirror); use 'upsert' or 'all'"
+            )
         self.adapter = self.adapter_class(self.stream_spec, self.context)
         self.delivery = StreamDelivery(self.adapter)
         self.kind = self.adapter.kind
         self.waits_for = self.adapter.waits_for
+        tracker = self.delivery.tracker
+        self.mirror = tracker if tracker is not None and tracker.policy.mirror else None
+
+    def refuse(self, record: dict[str, Any], refusal: RecordRejected) -> None:
+        self.delivery.reject(record, refusal.reason, refusal.message)
+
+    def note_record_version(self, version: int) -> None:
+        if self.mirror is not None:
+            self.mirror.note_version(version)
+
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        if self.mirror is not None:
+            self.mirror.note_record()
+        super().process_record(record, context)
+
+    def activate_version(self, new_version: int) -> None:
+        """A full-table version marker: on a mirror stream, remove from Iterable the
+        keys that vanished from the source (see ChangeTracker.on_activate_version)."""
+        if self.mirror is None:
+            self.logger.debug(
+                "Stream '%s': ACTIVATE_VERSION ignored (not mirror)", self.stream_name
+            )
+            return
+        # What was read before the marker goes first, and is answered: its keys count.
+        self.send_now()
+        removals = self.mirror.on_activate_version(new_version)
+        if not removals:
+            return
+        queued = self.delivery.remove(removals)
+        self.logger.info(
+            "Stream '%s': %d keys vanished from the source; removing %d from Iterable",
+            self.stream_name,
+            len(removals),
+            queued,
+        )
+        if queued < len(removals):
+            self.logger.warning(
+                "Stream '%s': %d users vanished from the source but are kept in Iterable "
+                "(stream_options.%s.on_delete is 'ignore')",
+                self.stream_name,
+                len(removals) - queued,
+                self.stream_name,
+            )
+        self.send_now()
+
+    def send_now(self) -> None:
+        """Send everything queued and wait for Iterable's answers."""
+        self.context.send_first(self.waits_for)
+        self.flush()
+        self.context.wait_for([self.adapter.endpoint])
 
     def setup(self) -> None:
-        """At the stream's SCHEMA message (catalogs: create it, declare field types)."""
+        """At the stream's SCHEMA message: the adapter's set-up (pre-flight: the types
+        Iterable has locked; catalogs: create it, declare field types)."""
         super().setup()
-        self.adapter.setup()
+        with planning_for(self.stream_name):
+            self.adapter.setup()
+        for conflict in self.adapter.schema_conflicts():
+            self.logger.warning("Stream '%s': %s", self.stream_name, conflict)
 
     def accept(self, record: dict[str, Any]) -> None:
         prepared = self.delivery.admit(record)

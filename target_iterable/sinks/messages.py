@@ -22,9 +22,11 @@ from target_iterable.adapters.commerce import CartsAdapter, PurchasesAdapter
 from target_iterable.adapters.devices import DevicesAdapter
 from target_iterable.adapters.events import EventsAdapter
 from target_iterable.adapters.users import UsersAdapter
+from target_iterable.delivery.plan import planning_for
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.delivery.stream import StreamDelivery
 from target_iterable.encoding import encode_faithfully
+from target_iterable.errors import ConfigurationError
 from target_iterable.mapping.events import derive_event_id
 from target_iterable.mapping.messages import Operation, PageScreenSettings, message_operations
 from target_iterable.reasons import RecordRejected
@@ -51,6 +53,11 @@ class MessagesSink(IterableSink):
     waits_for = frozenset({USERS})
 
     def build_delivery(self) -> None:
+        if self.stream_spec.options.sync_mode == "mirror":
+            raise ConfigurationError(
+                f"stream '{self.stream_name}': sync_mode mirror has no meaning for messages "
+                "(a message is an action, not a row); use 'upsert' or 'all'"
+            )
         # Operations are mapped from the message, not from the Singer schema.
         operation_spec = replace(self.stream_spec, schema={}, key_properties=())
         self.deliveries: dict[Operation, StreamDelivery] = {
@@ -59,6 +66,13 @@ class MessagesSink(IterableSink):
         }
         # Purchases and carts in input order, with the delivery that sends each.
         self._commerce: list[tuple[StreamDelivery, PreparedRecord]] = []
+
+    def setup(self) -> None:
+        """At the SCHEMA message: each operation's adapter set-up (pre-flight types)."""
+        super().setup()
+        with planning_for(self.stream_name):
+            for delivery in self.deliveries.values():
+                delivery.adapter.setup()
 
     @cached_property
     def page_settings(self) -> PageScreenSettings:

@@ -283,3 +283,31 @@ def test_concurrent_requests_are_applied_one_at_a_time(store: Store) -> None:
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(load, range(8)))
     assert store.summary()["users"] == 8 * 20 * 10
+
+
+def test_get_fields_lists_the_user_fields_and_their_locked_types(
+    emulator: EmulatorProcess,
+) -> None:
+    """getUserFields answers {"fields": {dotted path: type}} (GetUserFieldsResponse)."""
+    bulk = {
+        "users": [
+            {"email": "a@x.io", "dataFields": {"ltv": 1.5, "plan": "pro", "address": {"zip": 1}}}
+        ]
+    }
+    assert emulator.api("POST", "/api/users/bulkUpdate", json=bulk).status_code == 200
+    answer = emulator.api("GET", "/api/users/getFields")
+    assert answer.status_code == 200
+    fields = answer.json()["fields"]
+    assert fields["ltv"] == "double"
+    assert fields["plan"] == "string"
+    assert fields["address.zip"] == "long"
+
+
+def test_the_request_log_keeps_bodies_only_when_asked(emulator: EmulatorProcess) -> None:
+    body = b'{"users":[{"email":"a@x.io","dataFields":{}}]}'
+    headers = {"Content-Type": "application/json"}
+    emulator.api("POST", "/api/users/bulkUpdate", data=body, headers=headers)
+    assert emulator.requests_log()[-1]["body"] is None
+    emulator.update_settings(log_bodies=True)
+    emulator.api("POST", "/api/users/bulkUpdate", data=body, headers=headers)
+    assert emulator.requests_log()[-1]["body"] == body.decode()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from iterable_emulator.testing import EmulatorProcess
-from tests.pipelines.postgres import PostgresServer, PostgresUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
@@ -19,7 +18,7 @@ MeltanoRun = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def meltano_run(emulator: EmulatorProcess) -> MeltanoRun:
+def meltano_run(emulator: EmulatorProcess, tmp_path: Path) -> MeltanoRun:
     """``run(job, **env)``: ``meltano run`` a job of meltano.yml into the test's emulator.
 
     Re-reads the bundled files (``--full-refresh``) whatever Meltano's state says,
@@ -36,6 +35,8 @@ def meltano_run(emulator: EmulatorProcess) -> MeltanoRun:
                 **os.environ,
                 "TARGET_ITERABLE_API_KEY": emulator.api_key,
                 "TARGET_ITERABLE_API_BASE_URL": emulator.url,
+                # The sync state of this test only (the emulator is shared, and reset).
+                "TARGET_ITERABLE_SYNC_STATE_URL": f"sqlite:///{tmp_path / 'sync.db'}",
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
                 **env,
             },
@@ -49,19 +50,3 @@ def meltano_run(emulator: EmulatorProcess) -> MeltanoRun:
         return completed
 
     return run
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server started for the session on a free loopback port.
-
-    Never skipped: a machine without PostgreSQL fails here with what to do.
-    """
-    try:
-        server = PostgresServer().start()
-    except PostgresUnavailable as error:
-        pytest.fail(f"cannot start PostgreSQL for the tap-postgres pipeline test: {error}")
-    try:
-        yield server
-    finally:
-        server.stop()

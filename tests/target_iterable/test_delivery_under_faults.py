@@ -173,7 +173,9 @@ def test_accepted_and_rejected_partition_the_input(  # noqa: PLR0917 (hypothesis
     seed: int,
 ) -> None:
     emulator.reset()
-    run_dir = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example: rejects are appended
+    # One directory per example: rejects are appended, and the emulator is reset, so
+    # each example has its own sync state too.
+    run_dir = Path(tempfile.mkdtemp(dir=tmp_path))
     emulator.set_faults(
         error_rate=error_rate, drop_rate=drop_rate, drop_after_processing_rate=drop_rate, seed=seed
     )
@@ -197,7 +199,13 @@ def test_accepted_and_rejected_partition_the_input(  # noqa: PLR0917 (hypothesis
     }
     run = run_target(
         run_dir,
-        {**target_config, "max_attempts": 15, "max_rejected_ratio": 1, "users_batch_size": 7},
+        {
+            **target_config,
+            "max_attempts": 15,
+            "max_rejected_ratio": 1,
+            "users_batch_size": 7,
+            "sync_state_url": str(run_dir / "sync.db"),
+        },
         [schema("users", properties), *[record("users", r) for r in records]],
     )
     assert run.returncode == 0, run.stderr[-2000:]

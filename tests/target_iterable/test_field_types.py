@@ -41,6 +41,6 @@ def test_type_conflicts_names_the_field_and_types() -> None:
         {"age": "forty", "address": {"zip": 1234}}, {"age": "long", "address.zip": "string"}
     )
     assert conflicts == [
-        "field 'age': Iterable locked its type as long, this record has string ('forty')",
-        "field 'address.zip': Iterable locked its type as string, this record has long (1234)",
+        "field 'age' is a long in Iterable; this record has the string 'forty'",
+        "field 'address.zip' is a string in Iterable; this record has the long 1234",
     ]

@@ -52,7 +52,7 @@ def test_type_mismatch_rejects_only_the_offending_records_and_is_remembered(
         ("type_mismatch", "older"),
     ]
     assert run.rejects[0]["message"] == (
-        "field 'age': Iterable locked its type as long, this record has string ('thirty-two')"
+        "field 'age' is a long in Iterable; this record has the string 'thirty-two'"
     )
     # One refused request taught the target the type; the two bodies after it
     # were cleaned before sending instead of being refused too.

@@ -1,0 +1,1 @@
+"""Sync state: what Iterable acknowledged before, so a run sends only what changed."""

@@ -1,0 +1,92 @@
+"""The sync state's pieces: keys, fingerprints, the store, and the change tracker."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from target_iterable.delivery.prepared import PreparedRecord
+from target_iterable.errors import ConfigurationError
+from target_iterable.sync.fingerprints import fingerprint, key_of, project_scope
+from target_iterable.sync.store import FINGERPRINTS, Acknowledged, SyncStore, engine_url
+from target_iterable.sync.tracker import ChangeTracker, TrackingPolicy
+
+
+def test_fingerprints_are_of_what_would_be_sent() -> None:
+    assert fingerprint("", b'{"a":1}') == fingerprint("", b'{"a":1}')
+    assert fingerprint("", b'{"a":1}') != fingerprint("", b'{"a":2}')
+    assert fingerprint("delete", b'"A"') != fingerprint("", b'"A"')  # the route counts
+    assert len(fingerprint("", b"x")) == 16
+
+
+def test_keys_come_from_the_key_properties() -> None:
+    assert key_of({"id": 7, "x": 1}, ["id"]) == "7"
+    assert key_of({"a": "x", "b": 2}, ["a", "b"]) == '["x",2]'
+    assert key_of({"id": "7"}, ["id"]) != key_of({"id": 7}, ["id"])
+
+
+def test_the_project_scope_hashes_the_key_and_url() -> None:
+    scope = project_scope("secret-key-123", "https://api.iterable.com")
+    assert "secret" not in scope
+    assert scope != project_scope("secret-key-123", "https://api.eu.iterable.com")
+    assert scope != project_scope("other-key", "https://api.iterable.com")
+
+
+def test_a_plain_path_means_sqlite_and_postgresql_uses_psycopg() -> None:
+    assert engine_url("state/sync.db").drivername == "sqlite"
+    assert engine_url("postgresql://u:p@h/db").drivername == "postgresql+psycopg"
+    with pytest.raises(ConfigurationError, match="must be sqlite"):
+        engine_url("mysql://u:p@h/db")
+
+
+def test_the_sqlite_file_is_private_and_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "sync.db"
+    store = SyncStore(str(path), "scope-a")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # keys can be emails
+    store.record("users", [Acknowledged("email:a@x.io", b"1" * 16, '{"email":"a@x.io"}', 1)])
+    assert set(store.lookup("users", ["email:a@x.io", "email:b@x.io"])) == {"email:a@x.io"}
+    assert store.lookup("events", ["email:a@x.io"]) == {}  # per stream
+    assert SyncStore(str(path), "scope-b").lookup("users", ["email:a@x.io"]) == {}  # per project
+    assert store.missing_since("users", 2) == [("email:a@x.io", '{"email":"a@x.io"}')]
+    store.forget("users", ["email:a@x.io"])
+    assert store.count("users") == 0
+    store.close()
+
+
+def test_an_unreachable_postgresql_store_is_one_clear_error_without_the_password() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        SyncStore("postgresql://me:hunter2@127.0.0.1:9/nowhere", "scope")
+    assert "cannot open the sync state at postgresql+psycopg://me:***@127.0.0.1:9" in str(
+        raised.value
+    )
+    assert "hunter2" not in str(raised.value)
+
+
+def prepared(key: str, item: bytes) -> PreparedRecord:
+    return PreparedRecord(sources=[item], item=item, sync_key=key)
+
+
+def test_an_expired_fingerprint_is_sent_again(tmp_path: Path) -> None:
+    store = SyncStore(str(tmp_path / "sync.db"), "scope")
+    policy = TrackingPolicy(
+        skip_unchanged=True, resend_after_seconds=86400.0, mirror=False, max_delete_ratio=0.2
+    )
+    tracker = ChangeTracker(store, "users", policy)
+    tracker.acknowledged([prepared("a", b"A"), prepared("b", b"B")])
+    kept, unchanged = tracker.changed([prepared("a", b"A"), prepared("b", b"B2")])
+    assert ([p.sync_key for p in kept], unchanged) == (["b"], 1)
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'sync.db'}")
+    with engine.begin() as connection:  # "a" was acknowledged two days ago
+        connection.execute(
+            FINGERPRINTS.update()
+            .where(FINGERPRINTS.c.record_key == "a")
+            .values(acknowledged_at=FINGERPRINTS.c.acknowledged_at - 2 * 86400)
+        )
+    engine.dispose()
+    kept, unchanged = tracker.changed([prepared("a", b"A")])
+    assert ([p.sync_key for p in kept], unchanged) == (["a"], 0)
+    store.close()
