@@ -103,15 +103,29 @@ class ClientSettings:
     rate_limits: Mapping[str, float] = field(default_factory=dict)
 
 
-def _decode_body(response: requests.Response) -> dict[str, Any]:
-    """Parse Iterable's JSON envelope; tolerate empty or non-JSON bodies (proxies, 202s)."""
-    if not response.content:
-        return {}
+# Faults of the connection or of the answer's transfer: the request may or may not
+# have reached Iterable, so it is sent again (every write the target makes is an
+# idempotent upsert: users by identity, events and purchases by id, items by itemId).
+NETWORK_FAULTS: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+def _decode_body(response: requests.Response) -> dict[str, Any] | None:
+    """Iterable's JSON envelope; None when the body is not a JSON object.
+
+    Iterable answers every API call with a JSON object (IterableApiResponse or the
+    endpoint's response model), so anything else came from something in between
+    (a proxy's HTML page, a truncated body): on a 2xx it is no acknowledgement.
+    """
     try:
-        body = orjson.loads(response.content)
+        body = orjson.loads(response.content) if response.content else None
     except orjson.JSONDecodeError:
-        return {"msg": response.text[:300].strip()}
-    return body if isinstance(body, dict) else {"value": body}
+        return None
+    return body if isinstance(body, dict) else None
 
 
 class RequestRecorder(Protocol):
@@ -219,6 +233,10 @@ class IterableClient:
     def forget_user(self, body: bytes) -> ApiResponse:
         return self.request("POST", "/api/users/forget", body=body, paced=USER_FORGETS)
 
+    def update_email(self, body: bytes) -> ApiResponse:
+        """POST /api/users/updateEmail (updateEmail: no documented rate limit)."""
+        return self.request("POST", "/api/users/updateEmail", body=body)
+
     def put_catalog_field_mappings(self, catalog: str, body: bytes) -> ApiResponse:
         return self.request("PUT", f"/api/catalogs/{quote(catalog)}/fieldMappings", body=body)
 
@@ -318,9 +336,21 @@ class IterableClient:
                 params=call.params,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except NETWORK_FAULTS as exc:
             raise _RetryableFailure(f"network error ({type(exc).__name__})", None, None) from None
-        response = ApiResponse(raw.status_code, _decode_body(raw))
+        body = _decode_body(raw)
+        if body is None and raw.status_code < 300:
+            # Not Iterable's answer: the records are not known to be accepted.
+            raise _RetryableFailure(
+                f"HTTP {raw.status_code} with a body that is not Iterable's JSON answer "
+                f"({raw.headers.get('Content-Type') or 'no content type'}, "
+                f"{len(raw.content)} bytes)",
+                None,
+                None,
+            )
+        response = ApiResponse(
+            raw.status_code, body if body is not None else {"msg": raw.text[:300].strip()}
+        )
         if raw.status_code in (401, 403):
             self._refused = AuthenticationError(
                 endpoint,

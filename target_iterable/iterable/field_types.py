@@ -8,8 +8,10 @@ refuse later ones locally, before they cost a request.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 # The string forms Iterable reads as dates: yyyy-MM-dd, its own
@@ -31,6 +33,12 @@ def iterable_type_of(value: Any) -> str | None:
         return "long"
     if isinstance(value, float):
         return "double"
+    if isinstance(value, Decimal):
+        # Sent as the number it spells (JSON floats are read as Decimal): 8 is a long
+        # to Iterable, 8.0 and 4.5 are doubles.
+        return "double" if any(mark in str(value) for mark in ".eE") else "long"
+    if isinstance(value, dt.date):
+        return "date"  # sent in Iterable's date format (encoding.py)
     if isinstance(value, str):
         return "date" if _DATE.match(value) else "string"
     if isinstance(value, Mapping):

@@ -33,15 +33,17 @@ def test_429_burst_and_5xx_are_retried_and_everything_lands(
     assert run.returncode == 0, run.stderr
     assert emulator.summary()["users"] == 50
     assert emulator.user_by_email("u49@example.com")["dataFields"]["n"] == 49
-    stats = emulator.endpoint_stats(BULK_UPDATE)
-    assert stats["status_429"] >= 3
-    assert stats["status_5xx"] >= 1
+    # The burst and the errors hit the pre-flight read (GET getFields) and the bulkUpdates.
+    total = emulator.stats()["total"]
+    assert total["status_429"] >= 3
+    assert total["status_5xx"] >= 1
     assert run.states == [{"done": True}]
     summary = re.search(r"retries=(\d+) rate_limited=(\d+)", run.stderr)
     assert summary is not None
     retries, rate_limited = map(int, summary.groups())
-    assert rate_limited >= 3
-    assert retries == stats["status_429"] + stats["status_5xx"]
+    bulk = emulator.endpoint_stats(BULK_UPDATE)  # the stream's own requests
+    assert rate_limited == bulk["status_429"]
+    assert retries == bulk["status_429"] + bulk["status_5xx"]
 
 
 def test_dropped_connections_are_retried(
@@ -74,8 +76,10 @@ def test_bad_api_key_fails_fast_without_printing_the_key(
     assert "Traceback" not in run.stderr
     assert secret not in run.stderr + run.stdout
     assert run.states == []
-    # No retries, and the requests queued behind the refused one are not sent.
-    assert emulator.endpoint_stats(BULK_UPDATE)["requests"] == 1
+    # No retries, and nothing is sent after the refused request (the pre-flight read
+    # of the user fields, at the SCHEMA message).
+    assert emulator.stats()["total"]["requests"] == 1
+    assert emulator.endpoint_stats(BULK_UPDATE)["requests"] == 0
 
 
 def test_persistent_errors_fail_the_run_after_the_attempt_budget(
@@ -84,8 +88,9 @@ def test_persistent_errors_fail_the_run_after_the_attempt_budget(
     emulator.set_faults(error_rate=1.0)
     run = run_users(tmp_path, {**target_config, "max_attempts": 3}, count=5)
     assert run.returncode == 1
-    assert "POST /api/users/bulkUpdate" in run.stderr
+    # The first request, the pre-flight read at SCHEMA, fails after 3 attempts.
+    assert "GET /api/users/getFields" in run.stderr
     assert "still failing after 3 attempts" in run.stderr
     assert "Traceback" not in run.stderr
     assert run.states == []
-    assert emulator.endpoint_stats(BULK_UPDATE)["requests"] == 3
+    assert emulator.stats()["total"]["requests"] == 3

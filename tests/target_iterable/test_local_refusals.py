@@ -48,8 +48,10 @@ def test_every_local_refusal_has_its_reason_and_costs_no_request(
     ]
     assert [line["record"] for line in run.rejects] == [data for _, data, _ in cases]
     assert "record['size.cm']" in run.rejects[10]["message"]
-    # No data request at all; only the catalog's set-up at its SCHEMA (create, field types).
+    # No data request at all; only the set-up at SCHEMA: the pre-flight read of the
+    # user fields' types, and the catalog's (create, field types).
     assert set(emulator.stats()["endpoints"]) <= {
+        "GET /api/users/getFields",
         "GET /api/catalogs/{catalogName}/fieldMappings",
         "POST /api/catalogs/{catalogName}",
         "PUT /api/catalogs/{catalogName}/fieldMappings",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from target_iterable.encoding import encode_faithfully
 from target_iterable.iterable.client import ApiResponse
 from target_iterable.mapping.users import user_payload
 from target_iterable.target import TargetIterable
-from tests.singer_io import record, run_target, schema
+from tests.singer_io import TARGET, record, run_target, schema, singer_lines
 
 USERS = schema("users", {"email": {"type": "string"}, "age": {"type": ["integer", "string"]}})
 BULK_UPDATE = "POST /api/users/bulkUpdate"
@@ -27,38 +30,52 @@ BULK_UPDATE = "POST /api/users/bulkUpdate"
 def test_type_mismatch_rejects_only_the_offending_records_and_is_remembered(
     tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
 ) -> None:
+    """A type locked after the pre-flight read (another writer, say): the refusal
+    teaches it, and the records carrying the offending values alone are rejected."""
+    config = {**target_config, "users_batch_size": 2, "max_concurrent_requests": 1}
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps({**config, "rejects_path": str(tmp_path / "r.jsonl")}))
+    target = subprocess.Popen(
+        [*TARGET, "--config", str(config_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert target.stdin is not None
+    target.stdin.write(singer_lines([USERS]).encode())
+    target.stdin.flush()
+    deadline = time.monotonic() + 30  # the target's pre-flight read, at SCHEMA
+    while not emulator.requests_log("/api/users/getFields") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Meanwhile, another writer locks `age` as a long.
+    (tmp_path / "other").mkdir()
     first = run_target(
-        tmp_path, target_config, [USERS, record("users", {"email": "a@x.io", "age": 30})]
+        tmp_path / "other", target_config, [USERS, record("users", {"email": "a@x.io", "age": 30})]
     )
     assert first.returncode == 0, first.stderr
 
     emails = [f"u{i}@x.io" for i in range(6)]
     ages: list[Any] = [31, "thirty-two", 33, "old", 35, "older"]
-    run = run_target(
-        tmp_path,
-        {**target_config, "users_batch_size": 2, "max_concurrent_requests": 1},
-        [
-            USERS,
-            *[record("users", {"email": e, "age": a}) for e, a in zip(emails, ages, strict=True)],
-        ],
-    )
-    assert run.returncode == 0, run.stderr
+    records = [record("users", {"email": e, "age": a}) for e, a in zip(emails, ages, strict=True)]
+    _, stderr = target.communicate(singer_lines(records).encode(), timeout=120)
+    assert target.returncode == 0, stderr.decode()
+    rejects = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     for email, age in zip(emails, ages, strict=True):
         user = emulator.user_by_email(email)
         assert (user is not None) == isinstance(age, int), email
-    assert [(r["reason"], r["record"]["age"]) for r in run.rejects] == [
+    assert [(r["reason"], r["record"]["age"]) for r in rejects] == [
         ("type_mismatch", "thirty-two"),
         ("type_mismatch", "old"),
         ("type_mismatch", "older"),
     ]
-    assert run.rejects[0]["message"] == (
+    assert rejects[0]["message"] == (
         "field 'age' is a long in Iterable; this record has the string 'thirty-two'"
     )
     # One refused request taught the target the type; the two bodies after it
     # were cleaned before sending instead of being refused too.
     stats = emulator.endpoint_stats(BULK_UPDATE)
     assert stats["status_4xx"] == 1
-    assert stats["requests"] == 1 + 1 + 1 + 2  # first run, refused, resent, two bodies
+    assert stats["requests"] == 1 + 1 + 1 + 2  # the other writer, refused, resent, two bodies
 
 
 class BadParamsForSomeUsers:
