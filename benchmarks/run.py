@@ -2,7 +2,7 @@
 
     python -m benchmarks.run                # full run (about 6 minutes on 2 cores)
     python -m benchmarks.run --quick        # tiny inputs: checks the harness, figures meaningless
-    python -m benchmarks.run --only cpu     # one scenario: api, cpu, memory or sync
+    python -m benchmarks.run --only cpu     # one scenario: api, cpu, memory, sync or soak
 
 Every target run is a subprocess reading a generated file (benchmarks.generate) on
 stdin, stdout and stderr to files. A run counts only if the target exited 0, its

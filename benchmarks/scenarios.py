@@ -10,6 +10,9 @@
 4. Change detection: N users loaded once, then the same file again (nothing may be
    sent; CPU against the no-op SDK target on that file; peak RSS flat from 100k to
    1M), then the file with 1% of the users changed (exactly those are sent).
+5. Soak: 1M users + events against Iterable's rate limits with 5% of requests
+   faulted (errors, connections dropped before and after Iterable applied the
+   request) and a storm of 429s: records lost and duplicated (both must be 0).
 
 Each scenario adds its rows and notes to a Report; a run that fails (BenchmarkError
 and the like) becomes an ERROR row and the other scenarios still run.
@@ -26,6 +29,7 @@ import requests
 
 from benchmarks.generate import Counts, write_input
 from benchmarks.harness import (
+    TARGET,
     BenchmarkError,
     ProcessRun,
     SendingPhase,
@@ -35,6 +39,7 @@ from benchmarks.harness import (
     measured_run,
     run_target,
     sending_phase,
+    target_config,
 )
 from benchmarks.report import Report, Row
 from iterable_emulator.testing import EmulatorError, EmulatorProcess
@@ -68,11 +73,23 @@ class Sizes:
     cpu: int
     memory: tuple[int, ...]
     sync: tuple[int, ...]
+    soak: int
     timeout_seconds: float  # per target process: a hung run must not hang the benchmark
 
 
-FULL = Sizes(60_000, 120_000, 100, 100_000, (100_000, 1_000_000), (100_000, 1_000_000), 1800.0)
-QUICK = Sizes(2_000, 3_000, 100, 3_000, (2_000, 4_000), (2_000, 4_000), 120.0)
+FULL = Sizes(
+    60_000, 120_000, 100, 100_000, (100_000, 1_000_000), (100_000, 1_000_000), 1_000_000, 1800.0
+)
+QUICK = Sizes(2_000, 3_000, 100, 3_000, (2_000, 4_000), (2_000, 4_000), 4_000, 120.0)
+# The soak's faults: 5% of requests, and a storm of 429s at the start.
+SOAK_FAULTS = {
+    "error_rate": 0.02,
+    "drop_rate": 0.015,
+    "drop_after_processing_rate": 0.015,
+    "seed": 2024,
+}
+# A storm of 429s at the start: one per 20,000 records (50 for a million).
+STORM_PER_RECORDS = 20_000
 
 
 def api_row(
@@ -305,6 +322,48 @@ def _change_detection_row(n: int, timeout: float, work: Path, report: Report) ->
     )
 
 
+def soak(sizes: Sizes, work: Path, report: Report) -> None:
+    """Faults for the length of a big run: nothing lost, nothing duplicated."""
+    n = sizes.soak
+    path = work / "soak.jsonl"
+    counts = write_input(path, users=n // 2, events=n - n // 2)
+    with EmulatorProcess() as emulator:  # Iterable's rate limits on
+        emulator.set_faults(**SOAK_FAULTS, rate_limit_burst=max(5, n // STORM_PER_RECORDS))
+        run = run_target(
+            TARGET,
+            {**target_config(emulator, work, "soak"), "max_attempts": 12},
+            path,
+            work=work,
+            label="soak",
+            timeout=sizes.timeout_seconds,
+        )
+        expect_complete(run, counts, "soak")
+        landed = emulator.summary()
+        total = emulator.stats()["total"]
+    path.unlink()
+    lost = max(0, counts.users - landed["users"]) + max(0, counts.events - landed["events"])
+    # Events are upserted by id: a second copy of one would count twice.
+    duplicated = max(0, landed["users"] - counts.users) + max(0, landed["events"] - counts.events)
+    report.rows.append(
+        Row(
+            scenario=f"Soak: 5% faulted requests, 429 storm (lost {lost}, duplicated {duplicated})",
+            n=n,
+            goal="0 lost, 0 duplicated",
+            records_per_second=n / run.wall_seconds,
+            cpu_per_100k=run.cpu_seconds * 100_000 / n,
+            peak_rss_mb=run.peak_rss_mb,
+            wall_seconds=run.wall_seconds,
+            result="PASS" if lost == duplicated == 0 else "FAIL",
+        )
+    )
+    report.notes.append(
+        f"Soak {n:,}: {total['requests']:,} requests, {total['status_5xx']:,} answered 5xx, "
+        f"{total['status_429']:,} answered 429, {total['dropped']:,} connections dropped "
+        f"(before or after the request was applied); {lost} records lost, {duplicated} "
+        f"duplicated; peak RSS {run.peak_rss_mb:.0f} MB."
+    )
+
+
 def _seconds(used: float | None) -> str:
     return "?" if used is None else f"{used:.1f} s"
 
@@ -318,6 +377,7 @@ SCENARIOS: dict[str, list[Callable[[Sizes, Path, Report], None]]] = {
     "cpu": [cpu_bound],
     "memory": [memory],
     "sync": [change_detection],
+    "soak": [soak],
 }
 
 

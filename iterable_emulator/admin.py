@@ -12,6 +12,7 @@ from typing import Any
 from iterable_emulator.calls import Call, Reply
 from iterable_emulator.errors import bad_params
 from iterable_emulator.faults import FaultSwitches
+from iterable_emulator.store.actions import CHANNELS
 
 
 def _object_body(call: Call) -> Mapping[str, Any]:
@@ -64,6 +65,31 @@ def stats(call: Call) -> Reply:
 
 def summary(call: Call) -> Reply:
     return Reply(200, call.store.summary())
+
+
+def _int_filter(call: Call, name: str) -> int | None:
+    raw = call.query.get(name)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_params(f"{name} must be an integer, not {raw!r}") from None
+
+
+def journeys(call: Call) -> Reply:
+    """The journeys triggered, oldest first; ``?workflowId=`` keeps one workflow's."""
+    found = call.store.actions.journeys(_int_filter(call, "workflowId"))
+    return Reply(200, {"journeys": found})
+
+
+def sends(call: Call) -> Reply:
+    """The sends accepted, oldest first; ``?channel=`` and ``?campaignId=`` filter them."""
+    channel = call.query.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        raise bad_params(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+    found = call.store.actions.sends(channel, _int_filter(call, "campaignId"))
+    return Reply(200, {"sends": found})
 
 
 def requests_log(call: Call) -> Reply:

@@ -19,7 +19,13 @@ from types import FrameType
 from werkzeug.serving import make_server
 
 from iterable_emulator.app import EmulatorApp
-from iterable_emulator.emulator import DEFAULT_API_KEY, Emulator, EmulatorConfig
+from iterable_emulator.emulator import (
+    DEFAULT_API_KEY,
+    Emulator,
+    EmulatorConfig,
+    parse_campaigns,
+    parse_workflows,
+)
 from iterable_emulator.faults import FaultSwitches
 from iterable_emulator.identity import ProjectType
 
@@ -52,6 +58,27 @@ def build_parser() -> argparse.ArgumentParser:
         dest="disallowed_event_names",
         metavar="NAME",
         help="event name trackBulk refuses (repeatable)",
+    )
+    actions = parser.add_argument_group(
+        "campaigns and journeys (default: any positive id exists; also at /_emulator/settings)"
+    )
+    actions.add_argument(
+        "--campaign",
+        action="append",
+        default=[],
+        dest="campaigns",
+        metavar="CHANNEL:ID",
+        help="a campaign of a channel (email, push, sms, inApp, webPush, whatsApp); repeatable;"
+        " once given, the other ids are unknown",
+    )
+    actions.add_argument(
+        "--workflow",
+        action="append",
+        default=[],
+        type=int,
+        dest="workflows",
+        metavar="ID",
+        help="a journey (workflow) id; repeatable; once given, the other ids are unknown",
     )
     limits = parser.add_argument_group("rate limits")
     limits.add_argument("--no-rate-limits", action="store_true", help="never answer 429 on rate")
@@ -92,6 +119,20 @@ def is_loopback(host: str) -> bool:
     )
 
 
+def campaigns_from(flags: Sequence[str]) -> dict[str, list[int]] | None:
+    """``["email:12", "sms:7"]`` → ``{"email": [12], "sms": [7]}``; None without flags."""
+    if not flags:
+        return None
+    campaigns: dict[str, list[int]] = {}
+    for flag in flags:
+        channel, _, campaign_id = flag.partition(":")
+        try:
+            campaigns.setdefault(channel, []).append(int(campaign_id))
+        except ValueError:
+            raise ValueError(f"--campaign {flag!r}: expected CHANNEL:ID") from None
+    return campaigns
+
+
 def config_from(args: argparse.Namespace) -> EmulatorConfig:
     switches = FaultSwitches.from_json(
         {
@@ -114,6 +155,8 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
         rate_limits=not args.no_rate_limits,
         rate_limit_multiplier=args.rate_limit_multiplier,
         faults=switches,
+        campaigns=parse_campaigns(campaigns_from(args.campaigns)),
+        workflows=parse_workflows(args.workflows or None),
     )
 
 

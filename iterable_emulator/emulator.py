@@ -16,9 +16,35 @@ from iterable_emulator.identity import ProjectType
 from iterable_emulator.limits import Clock, RateLimiter
 from iterable_emulator.stats import Stats
 from iterable_emulator.store import ProjectSettings, Store
+from iterable_emulator.store.actions import CHANNELS
 from iterable_emulator.validation import BodyValidator
 
 DEFAULT_API_KEY = "test-api-key"
+
+Campaigns = Mapping[str, frozenset[int]]
+
+
+def _ids(value: Any, name: str) -> frozenset[int]:
+    if not isinstance(value, list) or not all(type(item) is int and item > 0 for item in value):
+        raise ValueError(f"{name} must be a list of positive integers")
+    return frozenset(value)
+
+
+def parse_campaigns(value: Any) -> Campaigns | None:
+    """``null`` (any positive id is a campaign) or ``{channel: [campaignId, ...]}``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("campaigns must be null or an object of channel: [campaign ids]")
+    unknown = sorted(set(value) - set(CHANNELS))
+    if unknown:
+        raise ValueError(f"campaigns: unknown channels {unknown}; channels are {list(CHANNELS)}")
+    return {channel: _ids(ids, f"campaigns.{channel}") for channel, ids in value.items()}
+
+
+def parse_workflows(value: Any) -> frozenset[int] | None:
+    """``null`` (any positive id is a journey) or ``[workflowId, ...]``."""
+    return None if value is None else _ids(value, "workflows")
 
 
 @dataclass(frozen=True)
@@ -32,6 +58,8 @@ class EmulatorConfig:
     rate_limits: bool = True
     rate_limit_multiplier: float = 1.0
     faults: FaultSwitches = field(default_factory=FaultSwitches)
+    campaigns: Campaigns | None = None  # None: any positive campaign id exists
+    workflows: frozenset[int] | None = None  # None: any positive workflow id exists
 
 
 class Emulator:
@@ -51,6 +79,8 @@ class Emulator:
         config = self.config
         self.store.settings.project_type = config.project_type
         self.store.settings.disallowed_event_names = config.disallowed_event_names
+        self.store.settings.campaigns = config.campaigns
+        self.store.settings.workflows = config.workflows
         self.limiter.enabled = config.rate_limits
         self.limiter.multiplier = config.rate_limit_multiplier
         self.faults.replace(config.faults)
@@ -70,6 +100,8 @@ class Emulator:
             "rate_limits": self.limiter.enabled,
             "rate_limit_multiplier": self.limiter.multiplier,
             "log_bodies": self.stats.keep_bodies,
+            "campaigns": _campaigns_json(self.store.settings.campaigns),
+            "workflows": _ids_json(self.store.settings.workflows),
         }
 
     def update_settings(self, changes: Mapping[str, Any]) -> None:
@@ -94,8 +126,27 @@ class Emulator:
         log_bodies = changes.get("log_bodies", self.stats.keep_bodies)
         if not isinstance(log_bodies, bool):
             raise ValueError("log_bodies must be true or false")
+        settings = self.store.settings
+        campaigns = (
+            parse_campaigns(changes["campaigns"]) if "campaigns" in changes else settings.campaigns
+        )
+        workflows = (
+            parse_workflows(changes["workflows"]) if "workflows" in changes else settings.workflows
+        )
+        settings.campaigns = campaigns
+        settings.workflows = workflows
         self.stats.keep_bodies = log_bodies
         self.store.settings.project_type = project_type
         self.store.settings.disallowed_event_names = frozenset(names)
         self.limiter.enabled = enabled
         self.limiter.multiplier = float(multiplier)
+
+
+def _ids_json(ids: frozenset[int] | None) -> list[int] | None:
+    return None if ids is None else sorted(ids)
+
+
+def _campaigns_json(campaigns: Campaigns | None) -> dict[str, list[int]] | None:
+    if campaigns is None:
+        return None
+    return {channel: sorted(ids) for channel, ids in campaigns.items()}

@@ -35,7 +35,15 @@ CATALOG_ITEM = Limit(1000, per_api_key=True)
 UPDATE_USER = Limit(500)
 TRACK = Limit(2000)
 REGISTER_DEVICE_TOKEN = Limit(500)
+# forget: "3 requests/second, per project", "Daily Cap: 1000 requests per 24 hour
+# period, per project" [spec: forget].
 FORGET = Limit(3, per_day=1000)
+# unforget: the same words [spec: unforget].
+UNFORGET = Limit(3, per_day=1000)
+# mergeUsers: "50 requests/second, per API key" [spec: mergeUsers].
+MERGE_USERS = Limit(50, per_api_key=True)
+# triggerWorkflow and the target operations (email, push, sms, inApp, webPush,
+# whatsApp) document no rate limit [spec: triggerWorkflow, target]: none here.
 DELETE_USER = Limit(100)
 READ = Limit(100)
 # getUserFields: "3 requests/second, per project".

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from iterable_emulator.calls import Call, Reply, success
+from iterable_emulator.calls import Call, Handler, Reply, success
 from iterable_emulator.errors import bad_params
 from iterable_emulator.store import FAILURE_LISTS, BulkOutcome, Page, User
+from iterable_emulator.store.actions import CHANNELS
 
 MAX_EVENTS_LIMIT = 200  # GET /api/events/{email}?limit= [spec]
 MAX_PAGE_SIZE = 1000
@@ -101,6 +102,21 @@ def forget_user(call: Call) -> Reply:
     return success("User forgotten")
 
 
+def update_email(call: Call) -> Reply:
+    call.store.users.update_email(call.body)
+    return success("Email updated")
+
+
+def unforget_user(call: Call) -> Reply:
+    call.store.users.unforget(call.body)
+    return success("User unforgotten")
+
+
+def merge_users(call: Call) -> Reply:
+    call.store.users.merge(call.body)
+    return success("Users merged")
+
+
 def register_device_token(call: Call) -> Reply:
     call.store.users.register_device_token(call.body)
     return success("Device registered")
@@ -168,6 +184,28 @@ def track_purchase(call: Call) -> Reply:
 def update_cart(call: Call) -> Reply:
     call.store.events.update_cart(call.body)
     return success("Cart updated")
+
+
+# Journeys and messages ---------------------------------------------------------------
+
+
+def trigger_workflow(call: Call) -> Reply:
+    call.store.actions.trigger_workflow(call.body)
+    return success(f"Triggered workflow {call.body['workflowId']}")
+
+
+def _target(channel: str) -> Handler:
+    """The ``target`` operation of one channel (POST /api/<channel>/target)."""
+
+    def target(call: Call) -> Reply:
+        call.store.actions.target(channel, call.body)
+        return success(f"Sent {channel} campaign {call.body['campaignId']}")
+
+    target.__name__ = f"target_{channel}"
+    return target
+
+
+TARGET = {channel: _target(channel) for channel in CHANNELS}
 
 
 # Lists ---------------------------------------------------------------------------------

@@ -167,6 +167,28 @@ class EmulatorProcess:
         result: dict[str, Any] = self._admin("GET", "summary")
         return result
 
+    def journeys(self, workflow_id: int | None = None) -> list[dict[str, Any]]:
+        """The journeys triggered, oldest first: ``{"workflowId", "email", "userId",
+        "listId", "dataFields"}`` each (identifiers as sent, null when not)."""
+        params = {"workflowId": workflow_id} if workflow_id is not None else None
+        result: list[dict[str, Any]] = self._admin("GET", "journeys", params=params)["journeys"]
+        return result
+
+    def sends(
+        self, channel: str | None = None, campaign_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The messages sent, oldest first: ``{"channel", "campaignId", "recipientEmail",
+        "recipientUserId", "dataFields", "sendAt", "allowRepeatMarketingSends",
+        "metadata"}`` each. ``channel`` is the endpoint's path segment: ``email``,
+        ``push``, ``sms``, ``inApp``, ``webPush`` or ``whatsApp``."""
+        params: dict[str, Any] = {}
+        if channel is not None:
+            params["channel"] = channel
+        if campaign_id is not None:
+            params["campaignId"] = campaign_id
+        result: list[dict[str, Any]] = self._admin("GET", "sends", params=params)["sends"]
+        return result
+
     def requests_log(self, path: str | None = None) -> list[dict[str, Any]]:
         params = {"path": path} if path is not None else None
         result: list[dict[str, Any]] = self._admin("GET", "requests", params=params)["requests"]

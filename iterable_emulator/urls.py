@@ -43,6 +43,15 @@ def emulator(rule: str, method: str, handler: Handler) -> Rule:
 
 
 r = responses
+# Each channel's target operation and its request definition. [spec: target]
+TARGET_SCHEMAS = {
+    "email": "TargetEmailRequest",
+    "push": "TargetPushRequest",
+    "sms": "TargetSMSRequest",
+    "inApp": "TargetInAppRequest",
+    "webPush": "TargetWebPushRequest",
+    "whatsApp": "TargetWhatsAppRequest",
+}
 CATALOG = "/api/catalogs/<catalogName>"
 ITEM = f"{CATALOG}/items/<itemId>"
 
@@ -60,6 +69,12 @@ URL_MAP = Map(
         api("/api/users/byUserId/<path:userId>", "DELETE", r.delete_user_by_user_id,
             limit=rate.DELETE_USER),
         api("/api/users/forget", "POST", r.forget_user, schema="UserRequest", limit=rate.FORGET),
+        api("/api/users/unforget", "POST", r.unforget_user, schema="UserRequest",
+            limit=rate.UNFORGET),
+        api("/api/users/merge", "POST", r.merge_users, schema="MergeUsersRequest",
+            limit=rate.MERGE_USERS),
+        # updateEmail documents no rate limit [spec: updateEmail].
+        api("/api/users/updateEmail", "POST", r.update_email, schema="UpdateEmailRequest"),
         api("/api/users/registerDeviceToken", "POST", r.register_device_token,
             schema="RegisterDeviceTokenRequest", limit=rate.REGISTER_DEVICE_TOKEN),
         api("/api/users/registerBrowserToken", "POST", r.register_browser_token,
@@ -78,6 +93,11 @@ URL_MAP = Map(
         api("/api/commerce/trackPurchase", "POST", r.track_purchase,
             schema="TrackPurchaseRequest"),
         api("/api/commerce/updateCart", "POST", r.update_cart, schema="UpdateCartRequest"),
+        # Journeys and messages: no documented rate limits [spec: triggerWorkflow, target].
+        api("/api/workflows/triggerWorkflow", "POST", r.trigger_workflow,
+            schema="TriggerWorkflowRequest"),
+        *(api(f"/api/{channel}/target", "POST", r.TARGET[channel], schema=schema)
+          for channel, schema in TARGET_SCHEMAS.items()),
         # Lists
         api("/api/lists", "GET", r.get_lists, limit=rate.READ),
         api("/api/lists", "POST", r.create_list, schema="CreateListRequest"),
@@ -112,6 +132,8 @@ URL_MAP = Map(
         emulator("/settings", "POST", admin.update_settings),
         emulator("/stats", "GET", admin.stats),
         emulator("/summary", "GET", admin.summary),
+        emulator("/journeys", "GET", admin.journeys),
+        emulator("/sends", "GET", admin.sends),
         emulator("/requests", "GET", admin.requests_log),
     ]
 )  # fmt: skip

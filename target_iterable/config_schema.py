@@ -16,6 +16,7 @@ from target_iterable.iterable.limits import (
     USERS_BULK_UPDATE,
 )
 from target_iterable.iterable.regions import REGION_BASE_URLS
+from target_iterable.mapping.values import INEXACT_NUMBER_MODES, LONG_VALUE_MODES
 
 # A non-negative number, or its text: Meltano 4.4 cannot JSON-encode a `decimal`
 # setting given in the environment (TypeError on Decimal), so meltano.yml declares
@@ -134,6 +135,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Pace of catalog item uploads (Iterable's limit: 100/s per API key).",
     ),
     th.Property(
+        "action_requests_per_second",
+        NUMBER_OR_TEXT,
+        default=10,
+        description="Pace of action calls whose rate limit Iterable does not document "
+        "(triggerWorkflow, the send endpoints, updateEmail): conservative, as they reach "
+        "people.",
+    ),
+    th.Property(
         "schema_violations",
         th.StringType,
         default="reject",
@@ -188,6 +197,20 @@ CONFIG_SCHEMA = th.PropertiesList(
                     "or 'forget' it (GDPR; 3/s, 1000 a day).",
                 ),
                 th.Property(
+                    "allow_repeats",
+                    th.BooleanType,
+                    description="Action streams (journey-*, send-*, email-updates, "
+                    "user-merges, user-actions): fire every run, even for rows already "
+                    "acted on; needed for a stream without key properties.",
+                ),
+                th.Property(
+                    "max_actions_per_run",
+                    th.IntegerType,
+                    description="Action streams: the most calls one run may make (default "
+                    "10000); past it the run fails before sending more, so a runaway model "
+                    "cannot mail a whole database.",
+                ),
+                th.Property(
                     "sync_mode",
                     th.StringType,
                     allowed_values=["upsert", "mirror", "all"],
@@ -195,6 +218,26 @@ CONFIG_SCHEMA = th.PropertiesList(
                     "upsert, and remove from Iterable the keys that vanished from a complete "
                     "full-table version (users, catalog-*, list-* only; needs ACTIVATE_VERSION "
                     "from the tap); 'all': send every record, keep no fingerprints.",
+                ),
+                th.Property(
+                    "inexact_numbers",
+                    th.StringType,
+                    allowed_values=list(INEXACT_NUMBER_MODES),
+                    description="A JSON-schema number a double cannot hold exactly (Iterable "
+                    "stores decimals as doubles), e.g. numeric(20,0) 9007199254740993: "
+                    "'round' (default) sends the nearest double, warns once per field and "
+                    "counts inexact_numbers in the summary; 'reject' refuses the record "
+                    "(inexact_number); 'string' sends every value of such a field as its "
+                    "exact decimal text (the field then holds strings in Iterable).",
+                ),
+                th.Property(
+                    "long_values",
+                    th.StringType,
+                    allowed_values=list(LONG_VALUE_MODES),
+                    description="A string over Iterable's limit of about 32,000 characters "
+                    "per field value: 'reject' (default) refuses the record (value_too_long) "
+                    "before it costs a request; 'truncate' sends its first 32,000 characters, "
+                    "warns once per field and counts truncated_values in the summary.",
                 ),
                 th.Property(
                     "update_existing_users_only",
@@ -231,6 +274,40 @@ CONFIG_SCHEMA = th.PropertiesList(
                     "track_named_pages",
                     th.BooleanType,
                     description="messages: track page calls that have a name.",
+                ),
+                th.Property(
+                    "page_event_name_format",
+                    th.StringType,
+                    description="messages: event name of a page call, {name} being its name "
+                    "(default '{name} Page', as RudderStack documents it; RudderStack's "
+                    "transformer sends '{name} page'). Iterable event names are "
+                    "case-sensitive: match the names your journeys use.",
+                ),
+                th.Property(
+                    "screen_event_name_format",
+                    th.StringType,
+                    description="messages: event name of a screen call (default "
+                    "'{name} Screen'; RudderStack's transformer sends '{name} screen').",
+                ),
+                th.Property(
+                    "register_device_tokens",
+                    th.BooleanType,
+                    description="messages: register the push and browser tokens of identify "
+                    "calls (default true; RudderStack does only when given a key for it).",
+                ),
+                th.Property(
+                    "anonymous_id_as_user_id",
+                    th.BooleanType,
+                    description="messages: send anonymousId as the userId of a message "
+                    "without one, as RudderStack does (default false: an anonymous id is a "
+                    "device's, not a durable identity, and creates a profile per device).",
+                ),
+                th.Property(
+                    "convert_date_strings",
+                    th.BooleanType,
+                    description="messages: send ISO-8601 date-time strings with a time zone "
+                    "found in properties and traits as Iterable dates, "
+                    "'yyyy-MM-dd HH:mm:ss +00:00' (default true, as Segment does).",
                 ),
             )
         ),
@@ -274,6 +351,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="A mirror run that would remove more than this share of a stream's known "
         "keys removes nothing and fails (exit 1): a broken model that returns no rows must "
         "not empty Iterable.",
+    ),
+    th.Property(
+        "stop_grace_seconds",
+        NUMBER_OR_TEXT,
+        default=20,
+        description="On SIGTERM or SIGINT: how long to keep sending what was already read "
+        "before stopping; then a final STATE covers exactly what Iterable acknowledged. "
+        "A second signal stops at once.",
     ),
     th.Property(
         "dry_run",

@@ -65,3 +65,12 @@ class RetriesExhaustedError(IterableApiError):
 
 class SingerInputError(TargetIterableError):
     """The Singer input cannot be processed further (named by line and stream)."""
+
+
+class TerminationRequested(BaseException):
+    """A termination signal arrived; raised in the main thread, between two messages,
+    to stop reading (a BaseException: no ``except Exception`` may swallow it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum

@@ -19,6 +19,12 @@ class Reason(str, Enum):
     INVALID_ITEM_ID = "invalid_item_id"
     INVALID_FIELD_NAME = "invalid_field_name"
     INVALID_VALUE = "invalid_value"
+    # A number a double cannot hold exactly, on a stream with inexact_numbers 'reject'.
+    INEXACT_NUMBER = "inexact_number"
+    # A value over Iterable's per-field size, on a stream with long_values 'reject'.
+    VALUE_TOO_LONG = "value_too_long"
+    # A bare NaN / Infinity token in the input line (not JSON; older singer-python taps).
+    NON_FINITE_NUMBER = "non_finite_number"
     SCHEMA_VIOLATION = "schema_violation"
     MISSING_KEY_PROPERTY = "missing_key_property"
     MALFORMED_RECORD = "malformed_record"

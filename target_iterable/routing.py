@@ -11,6 +11,15 @@ from dataclasses import dataclass
 
 from singer_sdk.sinks import Sink
 
+from target_iterable.adapters.actions import (
+    JOURNEY_PREFIX,
+    SEND_CHANNELS,
+    EmailUpdateAction,
+    JourneyAdapter,
+    SendAdapter,
+    UserActionsAdapter,
+    UserMergesAdapter,
+)
 from target_iterable.adapters.catalog import CATALOG_STREAM_PREFIX, CatalogAdapter
 from target_iterable.adapters.commerce import CartsAdapter, PurchasesAdapter
 from target_iterable.adapters.devices import DevicesAdapter
@@ -39,6 +48,11 @@ def _exactly(base: str) -> Callable[[str], bool]:
     return lambda name: name == base
 
 
+def _numbered(prefix: str) -> Callable[[str], bool]:
+    """``<prefix><digits>``: a list, a workflow or a campaign, by its Iterable id."""
+    return lambda name: name.startswith(prefix) and name[len(prefix) :].isdigit()
+
+
 ROUTES: tuple[Route, ...] = (
     Route("users, users-<anything>", _exact_or_prefixed("users"), object_sink(UsersAdapter)),
     Route("events, events-<anything>", _exact_or_prefixed("events"), object_sink(EventsAdapter)),
@@ -50,15 +64,19 @@ ROUTES: tuple[Route, ...] = (
     Route("purchases", _exactly("purchases"), object_sink(PurchasesAdapter)),
     Route("carts", _exactly("carts"), object_sink(CartsAdapter)),
     Route("devices", _exactly("devices"), object_sink(DevicesAdapter)),
-    Route(
-        "list-<listId>",
-        lambda name: (
-            name.startswith(LIST_STREAM_PREFIX) and name[len(LIST_STREAM_PREFIX) :].isdigit()
-        ),
-        object_sink(ListAdapter),
-    ),
+    Route("list-<listId>", _numbered(LIST_STREAM_PREFIX), object_sink(ListAdapter)),
     Route("subscriptions", _exactly("subscriptions"), object_sink(SubscriptionsAdapter)),
     Route("messages", _exactly("messages"), MessagesSink),
+    # Actions: one call per record, at most once per key and payload.
+    Route("journey-<workflowId>", _numbered(JOURNEY_PREFIX), object_sink(JourneyAdapter)),
+    Route(
+        "send-email|push|sms|in-app|web-push|whatsapp-<campaignId>",
+        lambda name: any(_numbered(prefix)(name) for prefix in SEND_CHANNELS),
+        object_sink(SendAdapter),
+    ),
+    Route("email-updates", _exactly("email-updates"), object_sink(EmailUpdateAction)),
+    Route("user-merges", _exactly("user-merges"), object_sink(UserMergesAdapter)),
+    Route("user-actions", _exactly("user-actions"), object_sink(UserActionsAdapter)),
 )
 
 

@@ -23,6 +23,8 @@ from singer_sdk.plugin_base import _ConfigInput  # what Target.invoke itself use
 from singer_sdk.sinks import BatchSink, Sink
 from singer_sdk.target_base import Target
 
+from target_iterable.errors import TerminationRequested
+from target_iterable.reader import SingerLineReader
 from target_iterable.reasons import Reason, RecordRejected
 
 # (SDK class, private name) pairs this module overrides or reads.
@@ -92,7 +94,16 @@ class TargetOverrides(Target):
             super()._write_state_message(state)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        """SIGTERM / Ctrl-C: stop reading at once (the SDK would drain and exit 0)."""
+        """SIGTERM / Ctrl-C: stop reading at the next message boundary (the SDK would
+        drain and exit 0). Raised at once while the reader waits for input; otherwise
+        the message being processed is finished first, so no batch is left half-queued."""
+        reader = self.message_reader
+        if isinstance(reader, SingerLineReader):
+            if reader.stop_signal is not None:
+                self.stop_at_once(signum)  # a second signal
+            reader.stop_signal = signum
+            if not reader.waiting_for_input:
+                return
         raise TerminationRequested(signum)
 
     def active_sinks(self) -> Iterator[Sink]:
@@ -141,6 +152,10 @@ class TargetOverrides(Target):
     @abc.abstractmethod
     def refuse_unmappable_record(self, message_dict: dict[str, Any], error: Exception) -> None:
         """A stream map expression failed on this one record."""
+
+    @abc.abstractmethod
+    def stop_at_once(self, signum: int) -> None:
+        """A second termination signal: exit now."""
 
     @abc.abstractmethod
     def before_state_message(self) -> bool:
@@ -204,11 +219,3 @@ class SinkOverrides(BatchSink):
     def fails_on_schema_violations(self) -> bool:
         """Whether a schema violation stops the run (else the record is refused)."""
         return False
-
-
-class TerminationRequested(BaseException):
-    """A termination signal arrived; raised in the main thread to stop reading."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"signal {signum}")
-        self.signum = signum

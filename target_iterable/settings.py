@@ -9,7 +9,7 @@ value is reported at once, each in one line naming the setting.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 
 from target_iterable.errors import ConfigurationError
 from target_iterable.iterable.limits import (
+    ACTIONS,
     CATALOG_ITEMS,
     DOCUMENTED_RATE_LIMITS,
     EVENTS_TRACK_BULK,
@@ -24,6 +25,14 @@ from target_iterable.iterable.limits import (
     USERS_BULK_UPDATE,
 )
 from target_iterable.iterable.regions import resolve_base_url
+from target_iterable.mapping.values import (
+    INEXACT_NUMBER_MODES,
+    LONG_VALUE_MODES,
+    InexactNumbers,
+    LongValues,
+    ValueNotes,
+    ValuePolicy,
+)
 
 OnDelete = Literal["ignore", "delete", "forget"]
 ON_DELETE_MODES: tuple[OnDelete, ...] = ("ignore", "delete", "forget")
@@ -36,6 +45,7 @@ RATE_SETTINGS = {
     USERS_BULK_UPDATE: "users_requests_per_second",
     EVENTS_TRACK_BULK: "events_requests_per_second",
     CATALOG_ITEMS: "catalog_requests_per_second",
+    ACTIONS: "action_requests_per_second",
 }
 # stream_options that give a record field its default value.
 DEFAULT_FIELD_OPTIONS = {
@@ -59,6 +69,12 @@ class StreamOptions:
     update_only: bool = False
     on_delete: OnDelete = "ignore"
     sync_mode: SyncMode = "upsert"
+    allow_repeats: bool = False
+    max_actions_per_run: int | None = None
+    # The value rules (mapping/values.py): numbers a double cannot hold exactly, and
+    # values over Iterable's size per field.
+    inexact_numbers: InexactNumbers = "round"
+    long_values: LongValues = "reject"
     update_existing_users_only: bool = False
     channel_unsubscribe: bool = False
     map_all_pages_to_one_event: bool = False
@@ -66,6 +82,13 @@ class StreamOptions:
     track_all_pages: bool = True
     track_categorized_pages: bool = False
     track_named_pages: bool = False
+    # messages: RudderStack's behaviours that are choices (see the README's
+    # "Migrating from RudderStack").
+    page_event_name_format: str | None = None
+    screen_event_name_format: str | None = None
+    register_device_tokens: bool = True
+    anonymous_id_as_user_id: bool = False
+    convert_date_strings: bool = True
 
     @cached_property
     def record_defaults(self) -> dict[str, Any]:
@@ -75,6 +98,13 @@ class StreamOptions:
             for option, record_field in DEFAULT_FIELD_OPTIONS.items()
             if getattr(self, option) is not None
         }
+
+    def value_policy(
+        self, stream: str, count: Callable[[str, int], None] | None = None
+    ) -> ValuePolicy:
+        """This stream's choices for the value rules; what they do to values is warned
+        about (naming ``stream``) and counted through ``count`` (the run summary)."""
+        return ValuePolicy(self.inexact_numbers, self.long_values, ValueNotes(stream, count))
 
 
 @dataclass(frozen=True)
@@ -109,6 +139,7 @@ class Settings:
     # Preview: plan the writes instead of sending them.
     dry_run: bool
     dry_run_path: str
+    stop_grace_seconds: float
 
     def options_for(self, stream_name: str) -> StreamOptions:
         return self.stream_options.get(stream_name, NO_OPTIONS)
@@ -159,6 +190,7 @@ class Settings:
             max_delete_ratio=parser.number("max_delete_ratio", minimum=0, maximum=1),
             dry_run=parser.flag("dry_run"),
             dry_run_path=parser.text("dry_run_path"),
+            stop_grace_seconds=parser.number("stop_grace_seconds", minimum=0),
         )
         if parser.problems:
             raise ConfigurationError(
@@ -174,6 +206,8 @@ _OPTION_TYPES = {option.name: option.type for option in fields(StreamOptions)}
 _OPTION_CHOICES: dict[str, tuple[str, ...]] = {
     "on_delete": ON_DELETE_MODES,
     "sync_mode": SYNC_MODES,
+    "inexact_numbers": INEXACT_NUMBER_MODES,
+    "long_values": LONG_VALUE_MODES,
 }
 
 

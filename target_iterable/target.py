@@ -10,7 +10,9 @@ in the ``DeliveryContext`` built here, once.
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from typing import Any, ClassVar
 
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TargetCapabilities
@@ -19,13 +21,18 @@ from singer_sdk.sinks import Sink
 from target_iterable.config_schema import CONFIG_SCHEMA
 from target_iterable.delivery.context import DeliveryContext
 from target_iterable.delivery.plan import PlanFile
-from target_iterable.errors import SingerInputError, TargetIterableError, UnknownStreamError
+from target_iterable.errors import (
+    SingerInputError,
+    TargetIterableError,
+    TerminationRequested,
+    UnknownStreamError,
+)
 from target_iterable.iterable.client import ClientSettings, IterableClient
 from target_iterable.iterable.retry import RetryPolicy
 from target_iterable.reader import INPUT_ERRORS, SingerLineReader
 from target_iterable.reasons import Reason
 from target_iterable.routing import sink_class_for
-from target_iterable.sdk_overrides import TargetOverrides, TerminationRequested
+from target_iterable.sdk_overrides import TargetOverrides
 from target_iterable.settings import Settings, check_stream_maps
 from target_iterable.sinks.base import IterableSink
 from target_iterable.sinks.skipped import SkippedStreamSink
@@ -165,7 +172,7 @@ class TargetIterable(TargetOverrides):
         never in a dry run, which must not move Meltano's bookmark past unsent records."""
         self.delivery.wait_for_requests()
         self.delivery.rejects.sync()
-        return not self.settings.dry_run
+        return not self.settings.dry_run and not self.delivery.abandoned
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
@@ -249,13 +256,7 @@ class TargetIterable(TargetOverrides):
         try:
             self.listen(file_input)
         except TerminationRequested as stop:
-            self.logger.warning(
-                "Stopped by signal %d: finishing requests in flight, abandoning the rest. "
-                "No STATE is emitted past the last one, so a restart from it re-sends "
-                "only what was not acknowledged.",
-                stop.signum,
-            )
-            self.delivery.abandon_requests()
+            self.stop_gracefully(stop.signum)
             self.log_summary()
             return 128 + stop.signum
         except REPORTED_ERRORS as exc:
@@ -268,6 +269,44 @@ class TargetIterable(TargetOverrides):
             return 1
         self.log_summary()
         return 0 if self.settings.dry_run else self.reject_policy_exit_code()
+
+    def stop_gracefully(self, signum: int) -> None:
+        """SIGTERM or SIGINT (Meltano, Airflow and Kubernetes stop a job so): send what was
+        read, within ``stop_grace_seconds``, then a final STATE covering exactly that. Past
+        the grace period, or at a second signal, queued requests are abandoned and no STATE
+        is emitted past the last one: a restart from it re-sends what was not acknowledged."""
+        grace = self.settings.stop_grace_seconds
+        self.logger.warning(
+            "Stopped by signal %d: sending what was already read (for up to %g s), then a "
+            "final STATE; a second signal stops at once",
+            signum,
+            grace,
+        )
+        deadline = threading.Timer(grace, self.grace_period_over)
+        deadline.daemon = True
+        deadline.start()
+        try:
+            self.drain_all()  # sends, waits for every answer, then writes the STATE
+        except REPORTED_ERRORS as exc:
+            self.logger.error("could not deliver the records read before the signal: %s", exc)
+            self.delivery.abandon_requests()
+        finally:
+            deadline.cancel()
+
+    def stop_at_once(self, signum: int) -> None:
+        """A second signal: exit now. Queued requests are lost, and no STATE claims them:
+        a restart from the last STATE sends them again."""
+        self.logger.warning("Signal %d again: stopping now, without a final STATE", signum)
+        self.delivery.rejects.sync()
+        os._exit(128 + signum)
+
+    def grace_period_over(self) -> None:
+        self.logger.warning(
+            "stop_grace_seconds (%g s) is over: abandoning the requests not yet sent; no "
+            "STATE is emitted past the last one",
+            self.settings.stop_grace_seconds,
+        )
+        self.delivery.abandon_requests()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@ The SDK's default validator (jsonschema) costs most of a no-op target's CPU;
 fastjsonschema compiles the schema to Python once and validates far faster.
 String formats are not checked here (as in the SDK's default): this target's
 date converters refuse an unparseable date per record with a precise reason.
+A null inside an array is not a violation either, whatever the items' schema
+says (tap-postgres declares ``text[]`` items non-null, yet ``{a,NULL}`` is a
+valid value): the converters drop it and the run summary counts it, so one
+null item does not cost the whole record.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from singer_sdk.sinks.core import BaseJSONSchemaValidator
 Number = int | float | decimal.Decimal
 _DRAFT04_BOUNDS = (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum"))
 _IS_NUMBER = "isinstance({variable}, (int, float, Decimal)) and not isinstance({variable}, bool)"
+# Keywords whose value is one subschema, a list of them, or a map of names to them.
+_SUBSCHEMA = ("additionalProperties", "additionalItems", "not", "if", "then", "else", "contains")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs")
+# Keywords that can refuse a null even when "null" is among the types (an enum gets
+# null among its values; the others make the items anyOf [them, null]).
+_NULL_REFUSING = ("enum", "const", "$ref", "not", *_SUBSCHEMA_LISTS)
 
 
 def is_multiple_of(value: Number, numerator: int, denominator: int) -> bool:
@@ -54,6 +65,51 @@ def upgrade_draft04_bounds(definition: Any) -> Any:
         if isinstance(upgraded.get(flag), bool) and upgraded.pop(flag) and bound in upgraded:
             upgraded[flag] = upgraded.pop(bound)
     return upgraded
+
+
+def allow_null_array_items(definition: Any) -> Any:
+    """A copy of a schema in which the items of every array, at any depth, may be null.
+
+    Where the items' schema has a ``type`` or an ``enum`` (and nothing else that would
+    refuse a null), null joins them, so a wrong item still reads "must be string";
+    otherwise (``$ref``, ``anyOf``...) the items become ``anyOf`` [the schema, null].
+    """
+    if not isinstance(definition, dict):
+        return definition
+    relaxed = dict(definition)
+    for key in _SUBSCHEMA:
+        if key in relaxed:
+            relaxed[key] = allow_null_array_items(relaxed[key])
+    for key in _SUBSCHEMA_LISTS:
+        if isinstance(relaxed.get(key), list):
+            relaxed[key] = [allow_null_array_items(variant) for variant in relaxed[key]]
+    for key in _SUBSCHEMA_MAPS:
+        if isinstance(relaxed.get(key), dict):
+            relaxed[key] = {name: allow_null_array_items(sub) for name, sub in relaxed[key].items()}
+    items = relaxed.get("items")
+    if isinstance(items, dict):
+        relaxed["items"] = _nullable(allow_null_array_items(items))
+    elif isinstance(items, list):
+        relaxed["items"] = [_nullable(allow_null_array_items(item)) for item in items]
+    return relaxed
+
+
+def _nullable(definition: Any) -> Any:
+    """A subschema that also accepts null."""
+    if not isinstance(definition, dict):
+        return definition  # true / false: leave booleans as they are
+    types = definition.get("type")
+    if types == "null" or (isinstance(types, list) and "null" in types):
+        return definition
+    refusing = [key for key in _NULL_REFUSING if key in definition]
+    if refusing and refusing != ["enum"]:
+        return {"anyOf": [definition, {"type": "null"}]}
+    nullable = dict(definition)
+    if refusing:  # an enum: null joins its values, so a wrong item still reads "one of"
+        nullable["enum"] = [*definition["enum"], None]
+    if types is not None:
+        nullable["type"] = [*([types] if isinstance(types, str) else types), "null"]
+    return nullable
 
 
 class SingerSchemaCodeGenerator(CodeGeneratorDraft07):
@@ -122,7 +178,7 @@ class CompiledSchemaValidator(BaseJSONSchemaValidator):
     def __init__(self, schema: dict[str, Any]) -> None:
         super().__init__(schema)
         try:
-            self._validate = compile_schema(schema)
+            self._validate = compile_schema(allow_null_array_items(schema))
         except fastjsonschema.JsonSchemaDefinitionException as exc:
             raise InvalidJSONSchema(f"the stream's JSON schema is invalid: {exc}") from exc
 

@@ -85,3 +85,26 @@ def run_target(
         else []
     )
     return TargetRun(completed.returncode, completed.stdout, completed.stderr, rejects)
+
+
+def spawn_target(
+    directory: Path,
+    config: Mapping[str, Any],
+    messages: Iterable[Mapping[str, Any]],
+    *,
+    output: int = subprocess.DEVNULL,
+) -> subprocess.Popen[bytes]:
+    """Start the target on ``messages`` without closing its input, so a test can act on
+    it mid-run (signal it, kill it); ``output`` is where its stdout and stderr go."""
+    config_path = directory / "config.json"
+    config_path.write_text(json.dumps(config))
+    process = subprocess.Popen(
+        [*TARGET, "--config", str(config_path)],
+        stdin=subprocess.PIPE,
+        stdout=output,
+        stderr=output,
+    )
+    assert process.stdin is not None
+    process.stdin.write(singer_lines(messages).encode())
+    process.stdin.flush()
+    return process

@@ -13,12 +13,13 @@ anything and they make the committed file noisy. ``$ref``s are kept (pointing at
 Usage::
 
     python tools/extract_spec_schemas.py [path/to/api-docs.json] [output.json]
+    python tools/extract_spec_schemas.py --help
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,15 @@ REQUEST_DEFINITIONS = (
     "BulkUpdateSubscriptionsRequest",
     "CreateListRequest",
     "UserRequest",
+    "UpdateEmailRequest",
+    "MergeUsersRequest",
+    "TriggerWorkflowRequest",
+    "TargetEmailRequest",
+    "TargetPushRequest",
+    "TargetSMSRequest",
+    "TargetInAppRequest",
+    "TargetWebPushRequest",
+    "TargetWhatsAppRequest",
 )
 DROPPED_KEYS = frozenset({"description", "example", "title"})
 REF_PREFIX = "#/definitions/"
@@ -109,14 +119,38 @@ def extract(spec: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> None:
-    spec_path = Path(argv[1]) if len(argv) > 1 else DEFAULT_SPEC
-    output = Path(argv[2]) if len(argv) > 2 else DEFAULT_OUTPUT
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=(
+            "Copy the request definitions the emulator validates against (REQUEST_DEFINITIONS"
+            " and everything they reference) from Iterable's OpenAPI file into"
+            " iterable_emulator/spec_schemas.json."
+        )
+    )
+    parser.add_argument(
+        "spec",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SPEC,
+        help=f"Iterable's OpenAPI (Swagger 2.0) file (default: {DEFAULT_SPEC})",
+    )
+    parser.add_argument(
+        "output",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help=f"where to write the schemas (default: {DEFAULT_OUTPUT})",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    spec = json.loads(args.spec.read_text(encoding="utf-8"))
     schemas = extract(spec, REQUEST_DEFINITIONS)
-    output.write_text(json.dumps(schemas, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    print(f"wrote {len(schemas['definitions'])} definitions to {output}")
+    args.output.write_text(json.dumps(schemas, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    print(f"wrote {len(schemas['definitions'])} definitions to {args.output}")
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    main()

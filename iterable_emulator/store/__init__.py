@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from iterable_emulator.store.actions import Actions
 from iterable_emulator.store.catalogs import Catalogs
 from iterable_emulator.store.database import Database
 from iterable_emulator.store.events import Events
@@ -55,9 +56,11 @@ class Store:
         self.events = Events(self._db, self.users)
         self.catalogs = Catalogs(self._db)
         self.lists = Lists(self._db, self.users)
+        self.actions = Actions(self._db, self.users, self.settings)
 
     def reset(self) -> None:
-        """Forget everything: users, events, catalogs, lists and locked field types."""
+        """Forget everything: users, events, catalogs, lists, journeys, sends and locked
+        field types."""
         self._db.reset()
 
     def close(self) -> None:
@@ -74,6 +77,9 @@ class Store:
             events_per_name = db.query(
                 "SELECT event_name, COUNT(*) FROM events GROUP BY event_name ORDER BY event_name"
             )
+            sends_per_channel = db.query(
+                "SELECT channel, COUNT(*) FROM sends GROUP BY channel ORDER BY channel"
+            )
             return {
                 "users": db.count("users"),
                 "events": db.count("events"),
@@ -81,6 +87,9 @@ class Store:
                 "catalog_items": db.count("catalog_items"),
                 "lists": db.count("lists"),
                 "forgotten_identifiers": db.count("forgotten"),
+                "journeys": db.count("journeys"),
+                "sends": db.count("sends"),
                 "items_per_catalog": dict(items_per_catalog),
                 "events_per_name": dict(events_per_name),
+                "sends_per_channel": dict(sends_per_channel),
             }

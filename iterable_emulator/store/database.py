@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS forgotten (
     kind TEXT NOT NULL,  -- "email" (stored lower-cased) or "userId"
     value TEXT NOT NULL,
+    grp INTEGER NOT NULL DEFAULT 0,  -- identifiers forgotten together (one user) share it
     PRIMARY KEY (kind, value)
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -70,8 +71,32 @@ CREATE TABLE IF NOT EXISTS lists (
     description TEXT,
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS journeys (
+    pk INTEGER PRIMARY KEY,
+    workflow_id INTEGER NOT NULL,
+    body TEXT NOT NULL  -- the journey as GET /_emulator/journeys shows it
+);
+CREATE TABLE IF NOT EXISTS sends (
+    pk INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    campaign_id INTEGER NOT NULL,
+    body TEXT NOT NULL  -- the send as GET /_emulator/sends shows it
+);
 """
-_TABLES = ("users", "forgotten", "events", "catalogs", "catalog_items", "field_types", "lists")
+# Columns added since a table was first created: a --db file of an older emulator
+# gets them on start-up (CREATE TABLE IF NOT EXISTS leaves an existing table alone).
+_ADDED_COLUMNS = {"forgotten": {"grp": "INTEGER NOT NULL DEFAULT 0"}}
+_TABLES = (
+    "users",
+    "forgotten",
+    "events",
+    "catalogs",
+    "catalog_items",
+    "field_types",
+    "lists",
+    "journeys",
+    "sends",
+)
 
 
 def dumps(value: Any) -> str:
@@ -87,12 +112,20 @@ class Database:
         self._lock = threading.RLock()
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._connection.executescript(_SCHEMA)
+        self._add_missing_columns()
         self.types: dict[FieldKey, str] = {
             (category, scope, path): type_
             for category, scope, path, type_ in self._connection.execute(
                 "SELECT * FROM field_types"
             )
         }
+
+    def _add_missing_columns(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row[1] for row in self._connection.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in columns.items():
+                if name not in present:
+                    self._connection.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

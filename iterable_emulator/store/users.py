@@ -6,14 +6,19 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from iterable_emulator.errors import bad_params
+from iterable_emulator.errors import IterableError, bad_params
 from iterable_emulator.field_types import TypeCheck
 from iterable_emulator.identity import ProjectType, placeholder_email, valid_email, valid_user_id
-from iterable_emulator.merging import apply_user_fields
+from iterable_emulator.merging import ArrayMergeRule, apply_user_fields, merge_profiles
 from iterable_emulator.store.database import Database, dumps
 from iterable_emulator.store.values import BulkOutcome, Failure, ProjectSettings, User
 
 MAX_DEVICES = 500  # per user, device tokens and browser tokens alike [spec]
+
+
+def _option(value: str | None) -> str:
+    """How Iterable's messages print an optional identifier: ``Some(a@x.io)``, ``None``."""
+    return "None" if value is None else f"Some({value})"
 
 
 def identity(request: Mapping[str, Any], where: str) -> tuple[str | None, str | None]:
@@ -31,6 +36,24 @@ def identity(request: Mapping[str, Any], where: str) -> tuple[str | None, str | 
 def check_identities(requests: Sequence[Mapping[str, Any]], where: str) -> None:
     for index, request in enumerate(requests):
         identity(request, f"{where}[{index}]")
+
+
+def one_identity(
+    request: Mapping[str, Any], email_key: str, user_id_key: str, where: str
+) -> tuple[str | None, str | None]:
+    """A request's (email, userId) where the spec asks for exactly one of the two.
+
+    UserRequest, TriggerWorkflowRequest, the Target*Requests and MergeUsersRequest
+    all say "Provide an email or a userId (but not both)" [spec: forget, unforget,
+    triggerWorkflow, target, mergeUsers]; the spec does not say how Iterable answers
+    both, so the emulator takes the stricter reading and refuses them, 400 BadParams.
+    """
+    email, user_id = request.get(email_key), request.get(user_id_key)
+    if email is None and user_id is None:
+        raise bad_params(f"{where}: {email_key} or {user_id_key} is required")
+    if email is not None and user_id is not None:
+        raise bad_params(f"{where}: provide {email_key} or {user_id_key}, not both")
+    return email, user_id
 
 
 class Users:
@@ -162,6 +185,15 @@ class Users:
                 by_user_id = by_email if by_email is not None and by_email.pk == user.pk else user
         return by_email, by_user_id
 
+    def existing(self, email: str | None, user_id: str | None) -> User:
+        """The user one identifier names, for endpoints that act on a user and never
+        create one: invalid 400 Invalid*Error, forgotten 409 ForgottenUserError,
+        unknown 400 UnknownEmailError/UnknownUserIdError (see ``_SINGLE_USER_ERRORS``)."""
+        found = self.resolve(email, user_id, create=False)
+        if isinstance(found, Failure):
+            raise found.error()
+        return found
+
     def require(self, request: Mapping[str, Any], *, create: bool = True) -> User:
         """Resolution for single-user endpoints: a refusal is the request's error."""
         email, user_id = identity(request, "request")
@@ -250,37 +282,183 @@ class Users:
         self._db.execute("DELETE FROM events WHERE user_pk = ?", (user.pk,))
         self._db.execute("DELETE FROM users WHERE pk = ?", (user.pk,))
 
-    def forget(self, request: Mapping[str, Any]) -> None:
-        """POST /api/users/forget: delete the user's data and refuse the user from now on.
+    def _by_project_type(
+        self, request: Mapping[str, Any], verb: str
+    ) -> tuple[str | None, str | None]:
+        """The identifier forget and unforget name their user by, as the project allows.
 
-        Email-based projects forget by email, userId-based ones by userId,
-        hybrid ones by either. [spec] Later updates and events naming a
-        forgotten identifier are reported as forgottenEmails/forgottenUserIds.
+        "In email-based projects, you must forget users by email. In userID-based
+        projects, you must forget users by userId. In hybrid projects, you can forget
+        users by either" [spec: forget]; unforget says the same [spec: unforget].
         """
-        email, user_id = identity(request, "request")
+        email, user_id = one_identity(request, "email", "userId", "request")
         project_type = self.settings.project_type
         if project_type is ProjectType.EMAIL and email is None:
-            raise bad_params("An email-based project forgets users by email")
+            raise bad_params(f"An email-based project {verb}s users by email")
         if project_type is ProjectType.USER_ID and user_id is None:
-            raise bad_params("A userId-based project forgets users by userId")
+            raise bad_params(f"A userId-based project {verb}s users by userId")
         if email is not None and not valid_email(email):
             raise Failure("invalidEmails", email).error()
         if user_id is not None and not valid_user_id(user_id):
             raise Failure("invalidUserIds", user_id).error()
+        return email, user_id
+
+    def forget(self, request: Mapping[str, Any]) -> None:
+        """POST /api/users/forget: delete the user's data and refuse the user from now on.
+
+        "Deletes the specified user's data from the Iterable project and prevents
+        future data collection about them" [spec: forget]. Both identifiers of the
+        user are forgotten, as one group (``unforget`` lifts them together). Later
+        writes naming a forgotten identifier are refused: forgottenEmails /
+        forgottenUserIds in bulk answers, 409 ForgottenUserError on single-user
+        calls. [FACTS: Responses and errors]
+        """
+        email, user_id = self._by_project_type(request, "forget")
         with self._db.transaction():
             forgotten = {("email", email), ("userId", user_id)}
             user = self.find(email=email, user_id=user_id)
             if user is not None:
                 forgotten |= {("email", user.email), ("userId", user.user_id)}
                 self._delete(user)
+            row = self._db.query_one("SELECT COALESCE(MAX(grp), 0) + 1 FROM forgotten")
+            group = int(row[0]) if row else 1
             self._db.execute_many(
-                "INSERT OR IGNORE INTO forgotten VALUES (?, ?)",
+                "INSERT OR IGNORE INTO forgotten (kind, value, grp) VALUES (?, ?, ?)",
                 [
-                    (kind, value.lower() if kind == "email" else value)
+                    (kind, value.lower() if kind == "email" else value, group)
                     for kind, value in forgotten
                     if value is not None
                 ],
             )
+
+    def unforget(self, request: Mapping[str, Any]) -> None:
+        """POST /api/users/unforget: accept data about a forgotten user again.
+
+        "Allows the Iterable project to resume collecting data about a previously
+        forgotten user. Deleted data cannot be recovered." [spec: unforget] The
+        identifiers forgotten with the named one (the same user's) are lifted too;
+        nothing of the deleted profile comes back. The spec is silent on naming an
+        identifier that is not forgotten: the emulator refuses it, 400 BadParams.
+        """
+        email, user_id = self._by_project_type(request, "unforget")
+        kind, value = ("email", email.lower()) if email is not None else ("userId", user_id)
+        with self._db.transaction():
+            row = self._db.query_one(
+                "SELECT grp FROM forgotten WHERE kind = ? AND value = ?", (kind, value)
+            )
+            if row is None:
+                raise bad_params(f"{email if email is not None else user_id} is not forgotten")
+            self._db.execute(
+                "DELETE FROM forgotten WHERE (kind = ? AND value = ?) OR (grp = ? AND grp != 0)",
+                (kind, value, row[0]),
+            )
+
+    def merge(self, request: Mapping[str, Any]) -> None:
+        """POST /api/users/merge [spec: mergeUsers]: fold the source user into the destination.
+
+        - exactly one of sourceEmail/sourceUserId and of destinationEmail/
+          destinationUserId ("but not both") [spec: mergeUsers];
+        - "Returns an error if source user does not exist": 400 UnknownEmailError /
+          UnknownUserIdError (the spec names no code; the emulator's unknown-user
+          answer) [spec: mergeUsers];
+        - a forgotten source or destination: 409 ForgottenUserError ("409: Source or
+          destination user forgotten") [spec: mergeUsers];
+        - "Will update source user if destination user is not found": the source
+          profile takes the destination identifier and keeps everything else
+          [spec: mergeUsers; support article: Merging User Profiles];
+        - else the destination receives the source's events and the fields it lacks
+          (the destination "wins" a conflict, objects are not combined), arrays named
+          in ``arrayMerge`` are merged, and the source profile is deleted
+          [support article: Merging User Profiles; spec: ArrayMerge].
+        The spec is silent on a source and destination that are one user: the
+        emulator refuses it, 400 BadParams.
+        """
+        source_email, source_user_id = one_identity(
+            request, "sourceEmail", "sourceUserId", "mergeUsers"
+        )
+        target_email, target_user_id = one_identity(
+            request, "destinationEmail", "destinationUserId", "mergeUsers"
+        )
+        rules = [ArrayMergeRule.from_json(rule) for rule in request.get("arrayMerge") or []]
+        with self._db.transaction():
+            source = self.existing(source_email, source_user_id)
+            if target_email is not None and not valid_email(target_email):
+                raise Failure("invalidEmails", target_email).error()
+            if target_user_id is not None and not valid_user_id(target_user_id):
+                raise Failure("invalidUserIds", target_user_id).error()
+            forgotten = self._forgotten(target_email, target_user_id)
+            if forgotten is not None:
+                raise forgotten.error()
+            destination = self.find(email=target_email, user_id=target_user_id)
+            if destination is None:
+                if target_email is not None:
+                    source.email = target_email
+                else:
+                    source.user_id = target_user_id
+                self.save(source)
+                return
+            if destination.pk == source.pk:
+                raise bad_params("mergeUsers: the source and destination are the same user")
+            destination.data_fields = merge_profiles(
+                destination.data_fields, source.data_fields, rules
+            )
+            self._db.execute(
+                "UPDATE events SET user_pk = ? WHERE user_pk = ?", (destination.pk, source.pk)
+            )
+            self._db.execute("DELETE FROM users WHERE pk = ?", (source.pk,))
+            self.save(destination)
+
+    def update_email(self, request: Mapping[str, Any]) -> None:
+        """POST /api/users/updateEmail [spec: updateEmail]: give a user a new email.
+
+        The user is named by ``currentEmail`` or ``currentUserId``; "If you include
+        both, currentEmail takes precedence" [spec: updateEmail]. The profile and its
+        events move to ``newEmail`` ("All profile data and events will be migrated").
+        The refusals, as the support article "Updating a User's Email Address" shows
+        them (statuses from the spec's 400 "Invalid parameters" and 409 "Contact is GDPR
+        forgotten / Email/userId conflict"):
+
+        - an unknown current user: 400 ``BadParams``, "... User does not exist";
+        - a ``newEmail`` another user has: 409 ``EmailAlreadyExists``;
+        - a forgotten ``newEmail``: 409 ``EmailAlreadyExists``, "... New email is on
+          the forgotten list" (the article's code, not ``ForgottenUserError``).
+
+        An invalid ``newEmail`` is 400 ``InvalidEmailAddressError`` (the code list of
+        IterableApiResponse [spec]; the article shows no example).
+        """
+        new_email = request["newEmail"]
+        current_email, current_user_id = request.get("currentEmail"), request.get("currentUserId")
+        if current_email is None and current_user_id is None:
+            raise bad_params("updateEmail: a currentEmail or a currentUserId is required")
+        if not valid_email(new_email):
+            raise Failure("invalidEmails", new_email).error()
+        with self._db.transaction():
+            if current_email is not None:
+                user = self.find(email=current_email)
+            else:
+                user = self.find(user_id=current_user_id)
+            if user is None:
+                raise bad_params(
+                    f"Cannot change user {_option(current_email)} to {new_email}."
+                    " User does not exist"
+                )
+            named = current_email if current_email is not None else user.email
+            if self._forgotten(new_email, None) is not None:
+                raise IterableError(
+                    409,
+                    "EmailAlreadyExists",
+                    f"Cannot change user {named} to {new_email}."
+                    " New email is on the forgotten list",
+                )
+            holder = self.find(email=new_email)
+            if holder is not None and holder.pk != user.pk:
+                raise IterableError(
+                    409,
+                    "EmailAlreadyExists",
+                    f"Cannot change user {_option(named)} to {new_email}. New email already exists",
+                )
+            user.email = new_email
+            self.save(user)
 
     def register_device_token(self, request: Mapping[str, Any]) -> None:
         """POST /api/users/registerDeviceToken: add or update a device on the profile.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -18,6 +19,11 @@ class ProjectSettings:
     project_type: ProjectType = ProjectType.HYBRID
     # Event names the project refuses; trackBulk reports them in disallowedEventNames.
     disallowed_event_names: frozenset[str] = frozenset()
+    # The project's campaigns, by channel (email, push, sms, inApp, webPush, whatsApp),
+    # and its journeys (workflow ids). None: any positive id exists. A channel missing
+    # from ``campaigns`` has no campaigns.
+    campaigns: Mapping[str, frozenset[int]] | None = None
+    workflows: frozenset[int] | None = None
 
 
 def iterable_date(timestamp: float) -> str:

@@ -113,12 +113,20 @@ class ObjectAdapter(abc.ABC):
     supports_mirror: ClassVar[bool] = False
     # Routes that remove something from Iterable (counted as deleted in the summary).
     deletion_routes: ClassVar[frozenset[str]] = frozenset()
+    # An action (a journey, a send…): at most once per key and payload, needs key
+    # properties, and a run is capped by max_actions_per_run.
+    is_action: ClassVar[bool] = False
 
     def __init__(self, stream: StreamSpec, context: DeliveryContext) -> None:
         self.stream = stream
         self.context = context
         self.options = stream.options
-        self.converters: dict[str, Converter] = compile_converters(stream.schema)
+        self.converters: dict[str, Converter] = compile_converters(
+            stream.schema,
+            stream.options.value_policy(
+                stream.name, context.run_summary.for_stream(stream.name).count_adjusted
+            ),
+        )
         self.max_items_per_request = self.items_per_request(context.settings)
 
     @property
@@ -207,6 +215,12 @@ class ObjectAdapter(abc.ABC):
     ) -> dict[int, Failure]:
         """Per-record refusals a 2xx answer gives beyond failedUpdates, by index."""
         return {}
+
+    def refusal_reason(self, response: ApiResponse) -> Reason:
+        """Why Iterable refused a request of one record."""
+        if response.code == "RequestFieldsTypesMismatched":
+            return Reason.TYPE_MISMATCH
+        return Reason.BAD_REQUEST
 
     def check_refusal(self, response: ApiResponse) -> None:  # noqa: B027 (optional hook)
         """A refused request that no record of this stream can ever pass: raise."""

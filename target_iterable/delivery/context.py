@@ -47,6 +47,7 @@ class DeliveryContext:
         self.client = client
         self.plan = plan
         self.rejects = RejectsFile(settings.rejects_path)
+        self.rejects.check_writable()
         self.run_summary = RunSummary()
         self.locked_types = LockedTypes()
         self._drain_object = drain_object
@@ -56,6 +57,8 @@ class DeliveryContext:
         self._sync_store: SyncStore | None = None
         self.trackers: list[ChangeTracker] = []
         self._user_fields_read = False
+        # Requests were dropped unsent (a failure, a stop): no STATE may follow.
+        self.abandoned = False
 
     # Sending --------------------------------------------------------------------------
 
@@ -81,7 +84,8 @@ class DeliveryContext:
     def abandon_requests(self) -> None:
         """Drop queued requests, let those in flight finish (their records are not
         claimed by any STATE, so nothing is lost: a restart sends them again)."""
-        for dispatcher in self._dispatchers.values():
+        self.abandoned = True
+        for dispatcher in list(self._dispatchers.values()):
             dispatcher.abandon()
 
     def close(self) -> None:
@@ -96,27 +100,42 @@ class DeliveryContext:
 
     # Sync state -----------------------------------------------------------------------
 
-    def tracker_for(self, stream: str, options: StreamOptions) -> ChangeTracker | None:
-        """The stream's change tracker, or None when it keeps no sync state."""
+    def tracker_for(
+        self, stream: str, options: StreamOptions, *, action: bool = False
+    ) -> ChangeTracker | None:
+        """The stream's change tracker, or None when it keeps no sync state.
+
+        An action stream always has one (unless it allows repeats): an action fires at
+        most once per key and payload, whatever change_detection or full_resync say,
+        and its record never expires.
+        """
         settings = self.settings
         mirror = options.sync_mode == "mirror"
-        if options.sync_mode == "all" or not (settings.change_detection or mirror):
-            return None
-        if self._sync_store is None:
-            self._sync_store = SyncStore(
-                settings.sync_state_url, project_scope(settings.api_key, settings.base_url)
+        if action:
+            if options.allow_repeats:
+                return None
+            policy = TrackingPolicy(
+                skip_unchanged=True,
+                resend_after_seconds=None,
+                mirror=False,
+                max_delete_ratio=settings.max_delete_ratio,
+                read_only=settings.dry_run,
             )
-        tracker = ChangeTracker(
-            self._sync_store,
-            stream,
-            TrackingPolicy(
+        elif options.sync_mode == "all" or not (settings.change_detection or mirror):
+            return None
+        else:
+            policy = TrackingPolicy(
                 skip_unchanged=settings.change_detection and not settings.full_resync,
                 resend_after_seconds=settings.resend_after_days * DAY_SECONDS or None,
                 mirror=mirror,
                 max_delete_ratio=settings.max_delete_ratio,
                 read_only=settings.dry_run,
-            ),
-        )
+            )
+        if self._sync_store is None:
+            self._sync_store = SyncStore(
+                settings.sync_state_url, project_scope(settings.api_key, settings.base_url)
+            )
+        tracker = ChangeTracker(self._sync_store, stream, policy)
         self.trackers.append(tracker)
         return tracker
 

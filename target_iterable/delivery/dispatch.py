@@ -35,17 +35,23 @@ class RequestDispatcher:
         self._busy = 0
         self._error: BaseException | None = None
         self._closed = False
+        self._abandoned = False
         self._changed = threading.Condition()
         self._workers: list[threading.Thread] = []
         self.peak_in_flight = 0
 
     def submit(self, job: Job, keys: Set[str] = frozenset()) -> None:
-        """Queue one request; blocks while the queue is full (backpressure)."""
+        """Queue one request; blocks while the queue is full (backpressure). After
+        ``abandon``, requests are dropped: the run is stopping."""
         with self._changed:
+            if self._abandoned:
+                return
             self._start_workers()
             while len(self._queue) >= self.max_queued and self._error is None:
                 self._changed.wait()
             self._raise_if_failed()
+            if self._abandoned:
+                return
             self._queue.append(_Queued(job, keys))
             self._changed.notify_all()
 
@@ -57,9 +63,11 @@ class RequestDispatcher:
             self._raise_if_failed()
 
     def abandon(self) -> None:
-        """Drop queued requests and wait for those in flight (used when stopping)."""
+        """Drop queued requests, refuse new ones, and wait for those in flight."""
         with self._changed:
+            self._abandoned = True
             self._queue.clear()
+            self._changed.notify_all()
             while self._busy:
                 self._changed.wait()
 

@@ -27,6 +27,9 @@ class StreamStats:
     requests: int = 0
     retries: int = 0
     throttled: int = 0
+    # Values the value rules changed without refusing their record (mapping/values.py:
+    # inexact_numbers, dropped_array_nulls, renamed_fields, truncated_values).
+    adjusted: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count_received(self) -> None:
@@ -36,6 +39,10 @@ class StreamStats:
     def count_unchanged(self, records: int) -> None:
         # Counted on the reading thread only.
         self.unchanged += records
+
+    def count_adjusted(self, kind: str, values: int = 1) -> None:
+        # Counted while mapping, on the reading thread only.
+        self.adjusted[kind] += values
 
     def count_deleted(self, records: int) -> None:
         with self._lock:
@@ -89,14 +96,20 @@ class StreamStats:
                 f"stream '{self.stream}' (dry run): received={self.received} "
                 f"would_send={self.sent} unchanged={self.unchanged} "
                 f"would_delete={self.deleted} would_reject={self.rejected_total}{because}"
+                f"{self.adjusted_text}"
             )
         return (
             f"stream '{self.stream}': received={self.received} sent={self.sent} "
             f"accepted={self.accepted} rejected={self.rejected_total}"
             f"{because} unchanged={self.unchanged} "
             f"deleted={self.deleted} requests={self.requests} "
-            f"retries={self.retries} rate_limited={self.throttled}"
+            f"retries={self.retries} rate_limited={self.throttled}{self.adjusted_text}"
         )
+
+    @property
+    def adjusted_text(self) -> str:
+        """`` kind=N`` for each kind of value adjusted, only when some were."""
+        return "".join(f" {kind}={n}" for kind, n in sorted(self.adjusted.items()) if n)
 
 
 class RunSummary:

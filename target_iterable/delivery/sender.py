@@ -195,14 +195,9 @@ class RequestSender:
                 self.send(remaining)
                 return
         if len(batch) == 1:
-            reason = (
-                Reason.TYPE_MISMATCH
-                if response.code == TYPE_MISMATCH_CODE
-                else (Reason.BAD_REQUEST)
-            )
             self.reject_prepared(
                 batch[0],
-                reason,
+                self.adapter.refusal_reason(response),
                 f"Iterable refused the record: HTTP {response.status} {response.code or ''}: "
                 f"{response.msg}".replace("  ", " "),
             )

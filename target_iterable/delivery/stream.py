@@ -20,9 +20,17 @@ from target_iterable.delivery.batching import plan_bodies
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.delivery.sender import RequestSender
 from target_iterable.encoding import encode_faithfully
+from target_iterable.errors import TargetIterableError
 from target_iterable.iterable.field_types import type_conflicts
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.sync.fingerprints import key_of
+
+# The most calls one run of an action stream makes unless its options say otherwise.
+DEFAULT_MAX_ACTIONS = 10_000
+
+
+class ActionLimitError(TargetIterableError):
+    """An action stream would make more calls than max_actions_per_run allows."""
 
 
 class StreamDelivery:
@@ -33,7 +41,15 @@ class StreamDelivery:
         self.context = adapter.context
         self.stream = adapter.stream.name
         self.stats = self.context.run_summary.for_stream(self.stream)
-        self.tracker = self.context.tracker_for(self.stream, adapter.options)
+        self.tracker = self.context.tracker_for(
+            self.stream, adapter.options, action=adapter.is_action
+        )
+        # Action streams: the calls this run may still make (max_actions_per_run).
+        self.actions_left = (
+            adapter.options.max_actions_per_run or DEFAULT_MAX_ACTIONS
+            if adapter.is_action
+            else None
+        )
         self.sender = RequestSender(adapter, self.stats, self.tracker)
         self._key_properties = adapter.stream.key_properties
         self._pending: list[PreparedRecord] = []
@@ -118,6 +134,8 @@ class StreamDelivery:
         if self.tracker is not None:
             pending, unchanged = self.tracker.changed(pending)
             self.stats.count_unchanged(unchanged)
+        if self.actions_left is not None:
+            self._spend_actions(len(pending))
         for route, group in groupby(pending, key=lambda p: p.route):
             run = list(group)
             sizes = [len(p.item) for p in run]
@@ -127,6 +145,18 @@ class StreamDelivery:
                 overhead=self.adapter.envelope_for(route).overhead,
             ):
                 self.submit([run[i] for i in indexes])
+
+    def _spend_actions(self, count: int) -> None:
+        """Stop a runaway action stream before it sends more than its cap."""
+        assert self.actions_left is not None
+        if count > self.actions_left:
+            cap = self.adapter.options.max_actions_per_run or DEFAULT_MAX_ACTIONS
+            raise ActionLimitError(
+                f"stream '{self.stream}' would make more than {cap} calls this run "
+                f"(max_actions_per_run); stopped before sending the next {count}. If the "
+                "model is right, raise stream_options.<stream>.max_actions_per_run"
+            )
+        self.actions_left -= count
 
     def submit(
         self, batch: Sequence[PreparedRecord], ordering_keys: frozenset[str] | None = None

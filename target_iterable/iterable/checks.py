@@ -93,14 +93,45 @@ def check_item_id(item_id: Any) -> str:
     return item_id
 
 
-def check_catalog_field_names(fields: dict[str, Any]) -> None:
-    """Iterable refuses periods in catalog field names (they denote nesting)."""
-    for name in fields:
-        if "." in name:
-            renamed = name.replace(".", "_")
+# Iterable reads a period in a field name as nesting: ``a.b`` is field ``b`` of an object
+# ``a`` (bulkUpdateCatalogItems, indexCatalogItem, partialUpdateCatalogItem: "Do not use
+# periods in field names"; user and event fields are addressed the same way, by dotted
+# path, support article 206430145 "Managing User Profile Fields", "Adding a nested field
+# to an object"). So, for every object, a period in a field name, at any depth, is sent
+# as an underscore: ``a.b`` becomes ``a_b``.
+FIELD_NAME_PERIOD = "."
+FIELD_NAME_PERIOD_REPLACEMENT = "_"
+
+# "The character limit for user profile field values is approximately 32k characters,
+# regardless of data type" (support article 208183076 "Field Data Types"; also
+# 217744303 "User Profile Fields Used by Iterable"). Event fields are stored the same
+# way. "Approximately": the target refuses (or truncates, if asked) a string longer than
+# 32,000 characters, a little under 32 Ki, before it costs a request.
+MAX_FIELD_VALUE_CHARACTERS = 32_000
+
+
+def iterable_field_name(name: str) -> str:
+    """The name a field is sent under: periods (Iterable's nesting) become underscores."""
+    return name.replace(FIELD_NAME_PERIOD, FIELD_NAME_PERIOD_REPLACEMENT)
+
+
+def renamed_fields(fields: dict[str, Any], where: str = "") -> dict[str, Any]:
+    """``fields`` with each name holding a period renamed (``a.b`` → ``a_b``), in order.
+
+    Two names that become one (``a.b`` beside ``a_b``) refuse the record: neither
+    value can be dropped silently. ``where`` names the enclosing field in messages.
+    """
+    renamed: dict[str, Any] = {}
+    for name, value in fields.items():
+        new_name = iterable_field_name(name) if FIELD_NAME_PERIOD in name else name
+        if new_name in renamed:
+            clash = next(other for other in fields if iterable_field_name(other) == new_name)
+            inside = f" in field '{where}'" if where else ""
             raise RecordRejected(
                 Reason.INVALID_FIELD_NAME,
-                f"catalog field name '{name}' contains a period, which Iterable refuses; "
-                f'rename it with a stream map, e.g. {{"{renamed}": "record[\'{name}\']", '
-                f'"{name}": null}}',
+                f"field names '{clash}' and '{name}'{inside} both become '{new_name}' "
+                "(Iterable reads a period as nesting, so periods are sent as underscores); "
+                "rename one of them with a stream map",
             )
+        renamed[new_name] = value
+    return renamed

@@ -22,6 +22,7 @@ from requests.adapters import HTTPAdapter
 
 from target_iterable.errors import AuthenticationError, IterableApiError, RetriesExhaustedError
 from target_iterable.iterable.limits import (
+    ACTIONS,
     CATALOG_ITEMS,
     DEVICE_TOKENS,
     EVENTS_TRACK_BULK,
@@ -29,7 +30,9 @@ from target_iterable.iterable.limits import (
     USER_DELETES,
     USER_FIELDS,
     USER_FORGETS,
+    USER_MERGES,
     USER_READS,
+    USER_UNFORGETS,
     USERS_BULK_UPDATE,
 )
 from target_iterable.iterable.rate_limit import RateLimiter
@@ -236,6 +239,19 @@ class IterableClient:
     def update_email(self, body: bytes) -> ApiResponse:
         """POST /api/users/updateEmail (updateEmail: no documented rate limit)."""
         return self.request("POST", "/api/users/updateEmail", body=body)
+
+    def trigger_workflow(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/workflows/triggerWorkflow", body=body, paced=ACTIONS)
+
+    def send_to_recipient(self, channel_path: str, body: bytes) -> ApiResponse:
+        """POST /api/<channel>/target (email, push, sms, inApp, webPush, whatsApp)."""
+        return self.request("POST", f"/api/{channel_path}/target", body=body, paced=ACTIONS)
+
+    def merge_users(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/users/merge", body=body, paced=USER_MERGES)
+
+    def unforget_user(self, body: bytes) -> ApiResponse:
+        return self.request("POST", "/api/users/unforget", body=body, paced=USER_UNFORGETS)
 
     def put_catalog_field_mappings(self, catalog: str, body: bytes) -> ApiResponse:
         return self.request("PUT", f"/api/catalogs/{quote(catalog)}/fieldMappings", body=body)

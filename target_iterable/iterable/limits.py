@@ -64,10 +64,17 @@ USER_DELETES = "user_deletes"
 USER_READS = "user_reads"
 USER_FORGETS = "user_forgets"
 USER_FIELDS = "user_fields"
+USER_MERGES = "user_merges"
+USER_UNFORGETS = "user_unforgets"
+# Journeys and message sends: Iterable documents no rate limit; paced by the
+# action_requests_per_second setting (conservative: these can reach people).
+ACTIONS = "actions"
 # Endpoints whose rate limits Iterable does not document: not paced, only retried.
 COMMERCE = "commerce"
 LISTS = "lists"
 SUBSCRIPTIONS = "subscriptions"
+# updateEmail: the spec states no rate limit.
+USER_EMAIL_UPDATES = "user_email_updates"
 
 DOCUMENTED_RATE_LIMITS: dict[str, RateLimit] = {
     USERS_BULK_UPDATE: RateLimit(5, "bulkUpdateUser: 5 requests/second, per project"),
@@ -78,6 +85,8 @@ DOCUMENTED_RATE_LIMITS: dict[str, RateLimit] = {
     USER_READS: RateLimit(100, "getUser / getUserById: 100 requests/second, per project"),
     USER_FORGETS: RateLimit(3, "forget: 3 requests/second, per project"),
     USER_FIELDS: RateLimit(3, "getUserFields: 3 requests/second, per project"),
+    USER_MERGES: RateLimit(50, "mergeUsers: 50 requests/second, per API key"),
+    USER_UNFORGETS: RateLimit(3, "unforget: 3 requests/second, per project"),
 }
 
 # Pace a little under each limit: requests leave evenly spaced but arrive with

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.iterable.checks import check_catalog_field_names, check_item_id
+from target_iterable.iterable.checks import check_item_id, iterable_field_name
 from target_iterable.mapping.fields import SDC_PREFIX, data_fields
 from target_iterable.mapping.values import Converter, property_types
 
@@ -18,7 +18,8 @@ def catalog_field_types(schema: Mapping[str, Any]) -> dict[str, str]:
     Iterable fixes a catalog field's type once; declaring it from the schema
     before the first upload keeps it from being guessed from the first value
     (a price of 5 would make the field a long). Arrays and untyped properties
-    are left for Iterable to type.
+    are left for Iterable to type. Names are those the items are sent with
+    (``a.b`` as ``a_b``).
     """
     types: dict[str, str] = {}
     for name, prop in (schema.get("properties") or {}).items():
@@ -26,24 +27,27 @@ def catalog_field_types(schema: Mapping[str, Any]) -> dict[str, str]:
             continue
         json_types, fmt, _ = property_types(prop)
         json_types.discard("null")
+        sent_as = iterable_field_name(name)
         if json_types == {"string"}:
-            types[name] = "date" if fmt in ("date", "date-time") else "string"
+            types[sent_as] = "date" if fmt in ("date", "date-time") else "string"
         elif json_types == {"boolean"}:
-            types[name] = "boolean"
+            types[sent_as] = "boolean"
         elif json_types == {"integer"}:
-            types[name] = "long"
+            types[sent_as] = "long"
         elif json_types in ({"number"}, {"number", "integer"}):
-            types[name] = "double"
+            types[sent_as] = "double"
         elif json_types == {"object"}:
-            types[name] = "object"
+            types[sent_as] = "object"
     return types
 
 
 def catalog_item(
     record: Mapping[str, Any], converters: Mapping[str, Converter]
 ) -> tuple[str, dict[str, Any]]:
-    """Map one record to ``(itemId, item fields)``; itemId is the document key, not a field."""
+    """Map one record to ``(itemId, item fields)``; itemId is the document key, not a field.
+
+    Iterable refuses periods in catalog field names; like every object's, they are sent
+    as underscores (``data_fields``).
+    """
     item_id = check_item_id(record.get(ITEM_ID_FIELD))
-    fields = data_fields(record, converters, {ITEM_ID_FIELD})
-    check_catalog_field_names(fields)
-    return item_id, fields
+    return item_id, data_fields(record, converters, {ITEM_ID_FIELD})

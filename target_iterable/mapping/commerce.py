@@ -11,7 +11,7 @@ import decimal
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from target_iterable.iterable.checks import identity_fields
+from target_iterable.iterable.checks import identity_fields, renamed_fields
 from target_iterable.mapping.events import tracking_fields, upsert_id
 from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import (
@@ -76,7 +76,9 @@ def commerce_item(item: Any, position: int) -> dict[str, Any]:
     extra = {k: v for k, v in item.items() if k not in ITEM_FIELDS and k != "dataFields"}
     nested = item.get("dataFields")
     if isinstance(nested, Mapping) or extra:
-        result["dataFields"] = {**extra, **(dict(nested) if isinstance(nested, Mapping) else {})}
+        fields = {**extra, **(dict(nested) if isinstance(nested, Mapping) else {})}
+        # Periods in names as underscores, as for every object's fields.
+        result["dataFields"] = renamed_fields(fields, f"items[{position}]")
     return result
 
 

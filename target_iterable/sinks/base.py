@@ -108,6 +108,17 @@ class ObjectSink(IterableSink):
                 "vanished from the source, which has no meaning for this object (only users, "
                 "catalog-<name> and list-<id> streams can mirror); use 'upsert' or 'all'"
             )
+        if (
+            self.adapter_class.is_action
+            and not self.key_properties
+            and not self.stream_spec.options.allow_repeats
+        ):
+            raise ConfigurationError(
+                f"stream '{self.stream_name}' triggers actions in Iterable, at most once per "
+                "row: that needs key properties to know the rows already acted on (declare "
+                "them with __key_properties__ in a stream map), or set "
+                f"stream_options.{self.stream_name}.allow_repeats to fire on every run"
+            )
         self.adapter = self.adapter_class(self.stream_spec, self.context)
         self.delivery = StreamDelivery(self.adapter)
         self.kind = self.adapter.kind

@@ -3,61 +3,60 @@ Iterable destination routes it (see ``mapping.messages``).
 
 One message becomes one or two operations (an identify with a device token
 registers the token too). Each operation goes through the adapter of its
-object (users, events, purchases, carts, devices), so batching, per-record
-failures, type locking and refusals are the same as for those streams. The
-rejects file shows the message itself. Order per drain, as Iterable needs it:
-users first (bulkUpdate, duplicates merged in input order) and answered, then
-device tokens, events (trackBulk) and, in input order per user, purchases and
-carts (a purchase empties the cart, so a later cart must follow it).
+object (users, email updates, events, purchases, carts, devices), so batching,
+per-record failures, type locking and refusals are the same as for those
+streams. The rejects file shows the message itself. Order per drain, as
+Iterable needs it: users first (bulkUpdate, duplicates merged in input order)
+and answered, then email changes (alias) and answered, then device tokens,
+events (trackBulk) and, in input order per user, purchases and carts (a
+purchase empties the cart, so a later cart must follow it).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from functools import cached_property
 from typing import Any
 
-from target_iterable.adapters.base import USERS, ObjectAdapter
-from target_iterable.adapters.commerce import CartsAdapter, PurchasesAdapter
-from target_iterable.adapters.devices import DevicesAdapter
-from target_iterable.adapters.events import EventsAdapter
-from target_iterable.adapters.users import UsersAdapter
-from target_iterable.delivery.plan import planning_for
+from target_iterable.adapters.base import USERS
+from target_iterable.adapters.messages import OPERATION_ADAPTERS
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.delivery.stream import StreamDelivery
 from target_iterable.encoding import encode_faithfully
 from target_iterable.errors import ConfigurationError
 from target_iterable.mapping.events import derive_event_id
-from target_iterable.mapping.messages import Operation, PageScreenSettings, message_operations
+from target_iterable.mapping.messages import (
+    MessageSettings,
+    Operation,
+    message_operations,
+)
 from target_iterable.reasons import RecordRejected
 from target_iterable.sinks.base import IterableSink
 
-# The adapter of each operation a message can become.
-OPERATION_ADAPTERS: dict[Operation, type[ObjectAdapter]] = {
-    "user": UsersAdapter,
-    "event": EventsAdapter,
-    "purchase": PurchasesAdapter,
-    "cart": CartsAdapter,
-    "device": DevicesAdapter,
-}
 # Operations that Iterable upserts by id: keyed by messageId, else by the key properties.
 _KEYED: frozenset[Operation] = frozenset({"event", "purchase"})
 # Sent in this order at each drain; commerce (purchases and carts) last, in input order.
-_SEND_ORDER: tuple[Operation, ...] = ("user", "device", "event")
+_SEND_ORDER: tuple[Operation, ...] = ("user", "email_update", "device", "event")
+# Answered before the next operations leave: the users exist, and carry their new email.
+_ANSWERED_FIRST: frozenset[Operation] = frozenset({"user", "email_update"})
 
 
 class MessagesSink(IterableSink):
-    """Routes identify, track, page and screen messages to the objects' adapters."""
+    """Routes identify, track, page, screen and alias messages to the objects' adapters."""
 
     kind = "messages"
     waits_for = frozenset({USERS})
 
     def build_delivery(self) -> None:
-        if self.stream_spec.options.sync_mode == "mirror":
+        options = self.stream_spec.options
+        if options.sync_mode == "mirror":
             raise ConfigurationError(
                 f"stream '{self.stream_name}': sync_mode mirror has no meaning for messages "
                 "(a message is an action, not a row); use 'upsert' or 'all'"
             )
+        try:
+            self.message_settings = MessageSettings.from_options(asdict(options))
+        except ValueError as exc:
+            raise ConfigurationError(f"stream_options.{self.stream_name}: {exc}") from exc
         # Operations are mapped from the message, not from the Singer schema.
         operation_spec = replace(self.stream_spec, schema={}, key_properties=())
         self.deliveries: dict[Operation, StreamDelivery] = {
@@ -67,22 +66,11 @@ class MessagesSink(IterableSink):
         # Purchases and carts in input order, with the delivery that sends each.
         self._commerce: list[tuple[StreamDelivery, PreparedRecord]] = []
 
-    def setup(self) -> None:
-        """At the SCHEMA message: each operation's adapter set-up (pre-flight types)."""
-        super().setup()
-        with planning_for(self.stream_name):
-            for delivery in self.deliveries.values():
-                delivery.adapter.setup()
-
-    @cached_property
-    def page_settings(self) -> PageScreenSettings:
-        return PageScreenSettings.from_options(asdict(self.stream_spec.options))
-
     def accept(self, record: dict[str, Any]) -> None:
         """Hand each operation of the message to its object's delivery."""
         source = encode_faithfully(record)
         try:
-            operations = message_operations(record, self.page_settings)
+            operations = message_operations(record, self.message_settings)
         except RecordRejected as refusal:
             self.context.reject(self.stream_name, source, refusal.reason, refusal.message)
             return
@@ -100,12 +88,13 @@ class MessagesSink(IterableSink):
                 delivery.queue(prepared)
 
     def flush(self) -> None:
-        """Users first, answered; then tokens, events, and purchases and carts."""
-        users = self.deliveries["user"]
+        """Users and email changes first, answered; then tokens, events, and
+        purchases and carts."""
         for operation in _SEND_ORDER:
-            self.deliveries[operation].flush()
-            if operation == "user":
-                self.context.wait_for([users.adapter.endpoint])
+            delivery = self.deliveries[operation]
+            delivery.flush()
+            if operation in _ANSWERED_FIRST:
+                self.context.wait_for([delivery.adapter.endpoint])
         commerce, self._commerce = self._commerce, []
         for delivery, prepared in commerce:
             # One user's purchases and carts travel one after the other, in order.

@@ -51,7 +51,7 @@ def test_meltano_run_replays_the_bundled_messages(
     assert sorted(e["eventName"] for e in alan) == ["Application Home Page", "Newsletter Opened"]
     lines = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert [(line["record"]["messageId"], line["reason"]) for line in lines] == [
-        ("m-011", "unsupported_message_type"),
+        ("m-011", "invalid_email"),  # an alias to an id that is not an address
         ("m-012", "missing_identity"),
         ("m-013", "invalid_platform"),
     ]

@@ -219,3 +219,115 @@ def test_a_record_without_its_key_property_is_rejected_and_the_run_goes_on(
         failing.stderr
     )
     assert "Traceback" not in failing.stderr
+
+
+# Bare NaN / Infinity tokens (singer-python taps) and nulls inside arrays ------------------
+
+# What a tap built on singer-python writes for a float column holding NaN or Infinity
+# (json.dumps' default allow_nan=True): not JSON.
+NAN_LINE = '{"type": "RECORD", "stream": "users", "record": {"email": "nan@example.com", '
+NAN_LINE += '"score": NaN, "stats": {"max": Infinity, "min": -Infinity}}}\n'
+SCORED = schema(
+    "users",
+    {
+        "email": {"type": "string"},
+        "score": {"type": ["number", "null"]},
+        "stats": {"type": ["object", "null"]},
+        # tap-postgres declares the items of a text[] column non-null.
+        "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+    },
+)
+
+
+def test_bare_nan_tokens_reject_that_record_only_and_the_run_goes_on(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    text = (
+        lines(SCORED, record("users", {"email": "before@example.com", "score": 1.5}))
+        + NAN_LINE
+        + lines(
+            record("users", {"email": "after@example.com", "tags": ["a", None, "b"]}),
+            state({"n": 3}),
+        )
+    )
+    run = run_target(tmp_path, target_config, text)
+    assert run.returncode == 0, run.stderr
+    assert emulator.user_by_email("before@example.com")["dataFields"] == {"score": 1.5}
+    # One NULL in a text[] does not lose the user: the null is dropped, the rest is sent.
+    assert emulator.user_by_email("after@example.com")["dataFields"] == {"tags": ["a", "b"]}
+    assert emulator.user_by_email("nan@example.com") is None
+    (rejected,) = run.rejects
+    assert rejected["reason"] == "non_finite_number"
+    assert rejected["stream"] == "users"
+    assert rejected["record"] == {
+        "email": "nan@example.com",
+        "score": "NaN",
+        "stats": {"max": "Infinity", "min": "-Infinity"},
+    }
+    assert rejected["message"] == (
+        "line 3: fields 'score' (NaN), 'stats.max' (Infinity), 'stats.min' (-Infinity) are "
+        "not a number: a bare NaN or Infinity token is not JSON (the tap wrote a non-finite "
+        "float), and Iterable cannot store it"
+    )
+    assert "received=3 sent=2 accepted=2 rejected=1 (non_finite_number=1)" in run.stderr
+    assert run.states == [{"n": 3}]
+
+
+def test_bare_nan_tokens_outside_a_record_stop_the_run_with_the_line(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    bad_schema = '{"type": "SCHEMA", "stream": "users", "schema": {"maximum": Infinity}, '
+    bad_schema += '"key_properties": []}\n'
+    run = run_target(tmp_path, target_config, GOOD_PREFIX + bad_schema)
+    assert run.returncode == 1
+    assert "line 4: not valid JSON (bare NaN / Infinity tokens" in run.stderr
+    assert emulator.user_by_email("first@example.com") is not None  # what came before
+
+
+class Rejecter:
+    """The part of the target the reader reports a rejected record to."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.rejected: list[tuple[str, dict[str, Any], str, str]] = []
+
+    def process_record(self, message: dict[str, Any]) -> None:
+        self.records.append(message["record"])
+
+    def reject_input(self, stream: str, data: dict[str, Any], reason: Any, message: str) -> None:
+        self.rejected.append((stream, data, str(reason), message))
+
+
+@pytest.mark.parametrize(
+    ("line", "rejected"),
+    [
+        pytest.param(
+            '{"type": "RECORD", "stream": "s", "record": {"x": [1, NaN]}}',
+            [("s", {"x": [1, "NaN"]}, "non_finite_number", "line 2: field 'x[1]' (NaN) is")],
+            id="in an array",
+        ),
+        pytest.param('{"type": "RECORD", "stream": "s", "record": {"x": "NaN"}}', [], id="text"),
+        pytest.param('{"type": "RECORD", "stream": "s", "record": {"x": 1.5}}', [], id="plain"),
+    ],
+)
+def test_the_reader_hands_a_record_with_bare_tokens_to_the_rejecter(
+    line: str, rejected: list[tuple[str, dict[str, Any], str, str]]
+) -> None:
+    target = Rejecter()
+    text = '{"type": "RECORD", "stream": "s", "record": {"x": 0}}\n' + line + "\n"
+    counts = SingerLineReader().process_lines(
+        io.BytesIO(text.encode()), callbacks={"RECORD": target.process_record}
+    )
+    assert counts == {"RECORD": 2}
+    assert [(s, r, reason, m[: len(rejected[0][3])]) for s, r, reason, m in target.rejected] == (
+        rejected
+    )
+    assert len(target.records) == 2 - len(rejected)
+
+
+def test_bare_tokens_beside_another_fault_are_still_fatal() -> None:
+    text = b'{"type": "RECORD", "stream": "s", "record": {"x": NaN, }}\n'
+    target = Rejecter()
+    with pytest.raises(SingerInputError, match="line 1: not valid JSON"):
+        SingerLineReader().process_lines(io.BytesIO(text), {"RECORD": target.process_record})
+    assert target.rejected == []

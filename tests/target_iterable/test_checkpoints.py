@@ -146,3 +146,64 @@ def test_sigterm_stops_cleanly_with_truthful_states_and_a_non_zero_exit(
     log = (tmp_path / "stderr.log").read_text()
     assert "Stopped by signal 15" in log
     assert "Traceback" not in log
+
+
+def test_sigterm_sends_what_was_read_then_a_final_state_and_a_rerun_delivers_the_rest(
+    tmp_path: Path, emulator: EmulatorProcess, slow_config: dict[str, Any]
+) -> None:
+    emulator.set_faults(latency_ms=50)
+    segments = segmented_input()
+    process = start_target(tmp_path, slow_config, segments)
+    read_states(process, 1)
+    process.send_signal(signal.SIGTERM)
+    remaining = process.stdout.read().decode().splitlines()
+    assert process.wait(60) == 128 + signal.SIGTERM
+    final = json.loads(remaining[-1])["segment"]
+    assert final < SEGMENTS - 1, "the signal came too late to test a stop"
+    # The final STATE claims exactly what Iterable acknowledged: all of it landed.
+    assert_delivered_through(emulator, final)
+    log = (tmp_path / "stderr.log").read_text()
+    assert "sending what was already read" in log
+    assert "Traceback" not in log
+
+    emulator.set_faults()
+    rerun = start_target(tmp_path, slow_config, segments[final + 1 :])
+    assert rerun.wait(120) == 0
+    total = SEGMENTS * SEGMENT // 2
+    assert (emulator.summary()["users"], emulator.summary()["events"]) == (total, total)
+
+
+def test_past_the_grace_period_queued_requests_are_abandoned_without_a_state(
+    tmp_path: Path, emulator: EmulatorProcess, slow_config: dict[str, Any]
+) -> None:
+    emulator.set_faults(latency_ms=1500)
+    process = start_target(tmp_path, {**slow_config, "stop_grace_seconds": 1}, segmented_input())
+    time.sleep(3)  # requests queued and in flight, each answered 1.5 s late
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    states = [json.loads(line) for line in process.stdout.read().decode().splitlines()]
+    assert process.wait(60) == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 15
+    emulator.set_faults()
+    if states:  # every STATE emitted, before or after the signal, was truthful
+        assert_delivered_through(emulator, states[-1]["segment"])
+    assert "stop_grace_seconds (1 s) is over" in (tmp_path / "stderr.log").read_text()
+
+
+def test_a_second_signal_stops_at_once(
+    tmp_path: Path, emulator: EmulatorProcess, slow_config: dict[str, Any]
+) -> None:
+    emulator.set_faults(latency_ms=3000)
+    process = start_target(tmp_path, {**slow_config, "stop_grace_seconds": 60}, segmented_input())
+    time.sleep(2)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    states = [json.loads(line) for line in process.stdout.read().decode().splitlines()]
+    assert process.wait(30) == 128 + signal.SIGTERM
+    assert time.monotonic() - started < 5
+    emulator.set_faults()
+    if states:
+        assert_delivered_through(emulator, states[-1]["segment"])
+    assert "stopping now, without a final STATE" in (tmp_path / "stderr.log").read_text()

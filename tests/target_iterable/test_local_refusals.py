@@ -17,7 +17,7 @@ def test_every_local_refusal_has_its_reason_and_costs_no_request(
 ) -> None:
     users = {"email": ANY, "userId": ANY, "bio": ANY}
     events = {"email": ANY, "eventName": ANY}
-    items = {"itemId": ANY, "name": ANY, "size.cm": ANY, "blob": ANY}
+    items = {"itemId": ANY, "name": ANY, "size.cm": ANY, "size_cm": ANY, "blob": ANY, "more": ANY}
     cases = [
         ("users", {"bio": "no identity"}, "missing_identity"),
         ("users", {"email": "not-an-email"}, "invalid_email"),
@@ -25,12 +25,23 @@ def test_every_local_refusal_has_its_reason_and_costs_no_request(
         ("users", {"userId": "caf\u00e9"}, "invalid_user_id"),
         ("users", {"userId": "trailing "}, "invalid_user_id"),
         ("users", {"userId": "x" * 53}, "invalid_user_id"),
-        ("users", {"email": "big@x.io", "bio": "b" * (4 * 1024 * 1024)}, "record_too_large"),
+        # Each value within Iterable's ~32k characters, the whole over its 4 MB body.
+        (
+            "users",
+            {"email": "big@x.io", **{f"f{i}": "b" * 30_000 for i in range(150)}},
+            ("record_too_large"),
+        ),
+        ("users", {"email": "long@x.io", "bio": "b" * 40_000}, "value_too_long"),
         ("events", {"email": "a@x.io"}, "missing_event_name"),
         ("catalog-products", {"itemId": "has space", "name": "x"}, "invalid_item_id"),
         ("catalog-products", {"itemId": "x" * 256, "name": "x"}, "invalid_item_id"),
-        ("catalog-products", {"itemId": "A-1", "size.cm": 3}, "invalid_field_name"),
-        ("catalog-products", {"itemId": "A-2", "blob": "b" * (31 * 1024)}, "item_too_large"),
+        ("catalog-products", {"itemId": "A-1", "size.cm": 3, "size_cm": 4}, "invalid_field_name"),
+        # Each value within ~32k characters, the item over Iterable's 30 KB.
+        (
+            "catalog-products",
+            {"itemId": "A-2", "blob": "b" * 20_000, "more": "m" * 12_000},
+            ("item_too_large"),
+        ),
     ]
     run = run_target(
         tmp_path,
@@ -47,7 +58,7 @@ def test_every_local_refusal_has_its_reason_and_costs_no_request(
         (stream, reason) for stream, _, reason in cases
     ]
     assert [line["record"] for line in run.rejects] == [data for _, data, _ in cases]
-    assert "record['size.cm']" in run.rejects[10]["message"]
+    assert "field names 'size.cm' and 'size_cm' both become 'size_cm'" in run.rejects[11]["message"]
     # No data request at all; only the set-up at SCHEMA: the pre-flight read of the
     # user fields' types, and the catalog's (create, field types).
     assert set(emulator.stats()["endpoints"]) <= {

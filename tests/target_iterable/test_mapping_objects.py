@@ -28,11 +28,12 @@ def test_purchase_coerces_items_and_derives_total_and_id() -> None:
         "order_id": 77,
         "items": [
             {"id": "SKU-1", "name": "Mug", "price": "19", "quantity": "2", "categories": "a, b"},
-            {"id": 2, "name": "Tea", "price": decimal.Decimal("4.5"), "color": "green"},
+            {"id": 2, "name": "Tea", "price": decimal.Decimal("4.5"), "color.name": "green"},
         ],
         "createdAt": "2024-03-01T00:00:00Z",
         "campaignId": "12",
         "channel": "web",
+        "utm.source": "mail",  # periods in names are sent as underscores, items' too
     }
     payload = wire(
         purchase_payload(record, {}, stream_name="purchases", key_properties=["order_id"])
@@ -40,13 +41,19 @@ def test_purchase_coerces_items_and_derives_total_and_id() -> None:
     assert payload["user"] == {"email": "a@x.io"}
     assert payload["items"] == [
         {"id": "SKU-1", "name": "Mug", "price": 19.0, "quantity": 2, "categories": ["a", "b"]},
-        {"id": "2", "name": "Tea", "price": 4.5, "quantity": 1, "dataFields": {"color": "green"}},
+        {
+            "id": "2",
+            "name": "Tea",
+            "price": 4.5,
+            "quantity": 1,
+            "dataFields": {"color_name": "green"},
+        },
     ]
     assert payload["total"] == 42.5
     assert payload["createdAt"] == 1709251200
     assert payload["campaignId"] == 12
     assert len(payload["id"]) == 40
-    assert payload["dataFields"] == {"order_id": 77, "channel": "web"}
+    assert payload["dataFields"] == {"order_id": 77, "channel": "web", "utm_source": "mail"}
 
 
 def test_purchase_keeps_given_total_and_id_and_applies_stream_defaults() -> None:

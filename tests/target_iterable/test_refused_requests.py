@@ -21,7 +21,7 @@ from target_iterable.encoding import encode_faithfully
 from target_iterable.iterable.client import ApiResponse
 from target_iterable.mapping.users import user_payload
 from target_iterable.target import TargetIterable
-from tests.singer_io import TARGET, record, run_target, schema, singer_lines
+from tests.singer_io import record, run_target, schema, singer_lines, spawn_target
 
 USERS = schema("users", {"email": {"type": "string"}, "age": {"type": ["integer", "string"]}})
 BULK_UPDATE = "POST /api/users/bulkUpdate"
@@ -33,17 +33,12 @@ def test_type_mismatch_rejects_only_the_offending_records_and_is_remembered(
     """A type locked after the pre-flight read (another writer, say): the refusal
     teaches it, and the records carrying the offending values alone are rejected."""
     config = {**target_config, "users_batch_size": 2, "max_concurrent_requests": 1}
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps({**config, "rejects_path": str(tmp_path / "r.jsonl")}))
-    target = subprocess.Popen(
-        [*TARGET, "--config", str(config_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    target = spawn_target(
+        tmp_path,
+        {**config, "rejects_path": str(tmp_path / "r.jsonl")},
+        [USERS],
+        output=subprocess.PIPE,
     )
-    assert target.stdin is not None
-    target.stdin.write(singer_lines([USERS]).encode())
-    target.stdin.flush()
     deadline = time.monotonic() + 30  # the target's pre-flight read, at SCHEMA
     while not emulator.requests_log("/api/users/getFields") and time.monotonic() < deadline:
         time.sleep(0.05)

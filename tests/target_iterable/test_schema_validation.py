@@ -15,7 +15,11 @@ import pytest
 from fastjsonschema.ref_resolver import RefResolver
 from singer_sdk.exceptions import InvalidJSONSchema, InvalidRecord
 
-from target_iterable.validation import CompiledSchemaValidator, SingerSchemaCodeGenerator
+from target_iterable.validation import (
+    CompiledSchemaValidator,
+    SingerSchemaCodeGenerator,
+    allow_null_array_items,
+)
 from tests.target_iterable.test_fast_path import SCHEMA as PLAIN_SCHEMA
 
 
@@ -116,3 +120,69 @@ def test_schemas_without_these_keywords_compile_as_fastjsonschema_compiles_them(
     )
     theirs = fastjsonschema.compile_to_code(PLAIN_SCHEMA, use_default=False, use_formats=False)
     assert theirs.endswith(ours.func_code)
+
+
+ARRAYS = as_read(
+    {
+        "type": "object",
+        "properties": {
+            "tags": {"type": ["array", "null"], "items": {"type": "string"}},  # text[]
+            "grid": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
+            "moods": {"type": "array", "items": {"type": "string", "enum": ["ok", "sad"]}},
+            "lines": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"codes": {"type": "array", "items": {"type": "string"}}},
+                },
+            },
+            "items": {"type": "array", "items": {"$ref": "#/definitions/price"}},
+        },
+        "definitions": {"price": NUMERIC_10_2},
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"tags": ["a", None, "b"]}, None),
+        ({"tags": [None]}, None),
+        ({"tags": ["a", 5]}, "field 'tags.1' must be string or null"),
+        ({"grid": [[1, None], None]}, None),
+        ({"grid": [[1, "x"]]}, "field 'grid.0.1' must be integer or null"),
+        ({"moods": ["ok", None]}, None),
+        ({"moods": ["meh"]}, "field 'moods.0' must be one of ['ok', 'sad', None]"),
+        ({"lines": [{"codes": ["a", None]}, None]}, None),
+        ({"items": [D("1.50"), None]}, None),
+        ({"items": [D("1.505")]}, "field 'items.0' cannot be validated by any definition"),
+    ],
+)
+def test_a_null_inside_an_array_is_not_a_violation(
+    record: dict[str, Any], expected: str | None
+) -> None:
+    """tap-postgres declares text[] items non-null, but {a,NULL} is a valid value: the
+    converters drop the null; a wrong item is still refused."""
+    validator = CompiledSchemaValidator(ARRAYS)
+    if expected is None:
+        validator.validate(record)
+        return
+    with pytest.raises(InvalidRecord) as violation:
+        validator.validate(record)
+    assert expected in str(violation.value.error_message)
+
+
+def test_nullable_items_leave_the_rest_of_the_schema_alone() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "string"},  # a property named "items", not the keyword
+            "tags": {"type": "array", "items": {"type": ["string", "null"]}},
+            "any": {"type": "array", "items": {}},
+        },
+    }
+    assert allow_null_array_items(schema) == schema
+    assert allow_null_array_items({"type": "array", "items": {"type": "string"}}) == {
+        "type": "array",
+        "items": {"type": ["string", "null"]},
+    }

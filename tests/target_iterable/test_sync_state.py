@@ -6,9 +6,7 @@ server, started for the session), since users pick either.
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,7 +17,7 @@ import pytest
 
 from iterable_emulator.testing import EmulatorProcess
 from tests.pipelines.postgres import PostgresServer
-from tests.singer_io import TARGET, TargetRun, record, run_target, schema, singer_lines, state
+from tests.singer_io import TargetRun, record, run_target, schema, spawn_target, state
 
 BULK_UPDATE = "/api/users/bulkUpdate"
 USERS = schema(
@@ -172,26 +170,13 @@ def test_a_killed_run_loses_nothing(
     """SIGKILL mid-run: what Iterable acknowledged is not sent again, the rest is."""
     emulator.set_faults(latency_ms=300)
     rows = [{"email": f"k{i}@x.io", "plan": "free"} for i in range(400)]
-    config_path = tmp_path / "config.json"
-    config_path.write_text(
-        json.dumps(
-            {
-                **config,
-                "users_batch_size": 20,
-                "batch_size_rows": 40,  # drain often, so the kill lands mid-run
-                "rejects_path": str(tmp_path / "r"),
-            }
-        )
-    )
-    process = subprocess.Popen(
-        [*TARGET, "--config", str(config_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    assert process.stdin is not None
-    process.stdin.write(singer_lines(users(*rows)).encode())
-    process.stdin.flush()
+    small_batches = {
+        **config,
+        "users_batch_size": 20,
+        "batch_size_rows": 40,  # drain often, so the kill lands mid-run
+        "rejects_path": str(tmp_path / "r"),
+    }
+    process = spawn_target(tmp_path, small_batches, users(*rows))
     deadline = time.monotonic() + 30
     while emulator.summary()["users"] < 60 and time.monotonic() < deadline:
         time.sleep(0.05)
