@@ -102,6 +102,7 @@ class TargetOverrides(Target):
             if reader.stop_signal is not None:
                 self.stop_at_once(signum)  # a second signal
             reader.stop_signal = signum
+            self.begin_stop(signum)
             if not reader.waiting_for_input:
                 return
         raise TerminationRequested(signum)
@@ -152,6 +153,10 @@ class TargetOverrides(Target):
     @abc.abstractmethod
     def refuse_unmappable_record(self, message_dict: dict[str, Any], error: Exception) -> None:
         """A stream map expression failed on this one record."""
+
+    @abc.abstractmethod
+    def begin_stop(self, signum: int) -> None:
+        """A first termination signal arrived (the grace period starts now)."""
 
     @abc.abstractmethod
     def stop_at_once(self, signum: int) -> None:

@@ -98,6 +98,8 @@ class TargetIterable(TargetOverrides):
         )
         # Sinks drain one at a time (sending is concurrent in the sender pools).
         self.max_parallelism = 1
+        # Started by the first termination signal (stop_grace_seconds).
+        self._grace_deadline: threading.Timer | None = None
 
     # Routing --------------------------------------------------------------------------
 
@@ -270,11 +272,10 @@ class TargetIterable(TargetOverrides):
         self.log_summary()
         return 0 if self.settings.dry_run else self.reject_policy_exit_code()
 
-    def stop_gracefully(self, signum: int) -> None:
-        """SIGTERM or SIGINT (Meltano, Airflow and Kubernetes stop a job so): send what was
-        read, within ``stop_grace_seconds``, then a final STATE covering exactly that. Past
-        the grace period, or at a second signal, queued requests are abandoned and no STATE
-        is emitted past the last one: a restart from it re-sends what was not acknowledged."""
+    def begin_stop(self, signum: int) -> None:
+        """SIGTERM or SIGINT (Meltano, Airflow and Kubernetes stop a job so): reading stops
+        at the next message boundary, and the grace period starts now, while the message
+        being processed (a drain, perhaps waiting on Iterable) is finished."""
         grace = self.settings.stop_grace_seconds
         self.logger.warning(
             "Stopped by signal %d: sending what was already read (for up to %g s), then a "
@@ -282,16 +283,25 @@ class TargetIterable(TargetOverrides):
             signum,
             grace,
         )
-        deadline = threading.Timer(grace, self.grace_period_over)
-        deadline.daemon = True
-        deadline.start()
+        self._grace_deadline = threading.Timer(grace, self.grace_period_over)
+        self._grace_deadline.daemon = True
+        self._grace_deadline.start()
+
+    def stop_gracefully(self, signum: int) -> None:
+        """Send what was read, within ``stop_grace_seconds`` of the signal, then a final
+        STATE covering exactly that. Past the grace period, or at a second signal, queued
+        requests are abandoned and no STATE is emitted past the last one: a restart from
+        it re-sends what was not acknowledged."""
+        if self._grace_deadline is None:
+            self.begin_stop(signum)
         try:
             self.drain_all()  # sends, waits for every answer, then writes the STATE
         except REPORTED_ERRORS as exc:
             self.logger.error("could not deliver the records read before the signal: %s", exc)
             self.delivery.abandon_requests()
         finally:
-            deadline.cancel()
+            if self._grace_deadline is not None:
+                self._grace_deadline.cancel()
 
     def stop_at_once(self, signum: int) -> None:
         """A second signal: exit now. Queued requests are lost, and no STATE claims them:
