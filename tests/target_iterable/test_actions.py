@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from iterable_emulator.testing import EmulatorProcess
 from tests.singer_io import TargetRun, record, run_target, schema, spawn_target, state
 
@@ -209,3 +211,60 @@ def test_a_crash_and_rerun_fires_each_action_once_but_for_the_one_in_flight(
     fired = Counter(j["email"] for j in emulator.journeys())
     assert set(fired) == {email for _, email, _ in rows}
     assert sum(fired.values()) - len(rows) <= 1  # at most the one in flight, twice
+
+
+@pytest.mark.parametrize(
+    ("prefix", "channel"),
+    [
+        ("send-push-", "push"),
+        ("send-in-app-", "inApp"),
+        ("send-web-push-", "webPush"),
+        ("send-whatsapp-", "whatsApp"),
+    ],
+)
+def test_every_send_channel_reaches_its_endpoint(
+    tmp_path: Path,
+    emulator: EmulatorProcess,
+    target_config: dict[str, Any],
+    prefix: str,
+    channel: str,
+) -> None:
+    create_users(emulator, "a@x.io")
+    stream = f"{prefix}77"
+    messages = [
+        schema(stream, {"id": {"type": "integer"}, "userId": {"type": "string"}}, ["id"]),
+        record(stream, {"id": 1, "email": "a@x.io", "offer": "10%"}),
+    ]
+    result = run(tmp_path, target_config, messages)
+    assert result.returncode == 0, result.stderr
+    [sent] = emulator.sends(channel=channel)
+    assert (sent["campaignId"], sent["recipientEmail"]) == (77, "a@x.io")
+    assert sent["dataFields"] == {"id": 1, "offer": "10%"}
+
+
+def test_email_updates_and_forget_unforget(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    create_users(emulator, "old@x.io", "gdpr@x.io")
+    updates = [
+        schema("email-updates", {"id": {"type": "integer"}}, ["id"]),
+        record("email-updates", {"id": 1, "currentEmail": "old@x.io", "newEmail": "new@x.io"}),
+    ]
+    for _ in range(2):  # the second run changes nothing: at most once
+        result = run(tmp_path, target_config, updates)
+        assert result.returncode == 0, result.stderr
+    assert emulator.user_by_email("new@x.io") is not None
+    assert emulator.user_by_email("old@x.io") is None
+    assert len(emulator.requests_log("/api/users/updateEmail")) == 1
+
+    def action(key: int, name: str) -> list[dict[str, Any]]:
+        return [
+            schema("user-actions", {"id": {"type": "integer"}}, ["id"]),
+            record("user-actions", {"id": key, "action": name, "email": "gdpr@x.io"}),
+        ]
+
+    assert run(tmp_path, target_config, action(1, "forget")).returncode == 0
+    assert emulator.user_by_email("gdpr@x.io") is None
+    assert run(tmp_path, target_config, action(2, "unforget")).returncode == 0
+    create_users(emulator, "gdpr@x.io")  # writable again after unforget
+    assert emulator.user_by_email("gdpr@x.io") is not None
