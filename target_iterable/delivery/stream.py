@@ -1,7 +1,7 @@
 """One stream's way through the core: admit a record, queue it, cut requests, send.
 
 Admission maps a record through its adapter and refuses, with a reason, what
-Iterable could never take (too large, a type it has locked). A drain cuts the
+Iterable could never take (too large). A drain cuts the
 queued records into bodies within Iterable's limits and hands each to the
 endpoint's sender pool, so reading goes on while requests travel.
 """
@@ -21,7 +21,6 @@ from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.delivery.sender import RequestSender
 from target_iterable.encoding import encode_faithfully
 from target_iterable.errors import TargetIterableError
-from target_iterable.iterable.field_types import type_conflicts
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.sync.fingerprints import key_of
 
@@ -91,18 +90,15 @@ class StreamDelivery:
         """
         adapter = self.adapter
         try:
-            prepared, fields = adapter.prepare(record)
+            # Types Iterable locked are checked just before a body is sent (sender.py),
+            # so only for records that change detection did not drop.
+            prepared, _ = adapter.prepare(record)
             if not adapter.envelope_for(prepared.route).fits_alone(prepared.item):
                 raise RecordRejected(
                     Reason.RECORD_TOO_LARGE,
                     f"record encodes to {len(prepared.item)} bytes, "
                     "over Iterable's 4 MB body limit",
                 )
-            locked_types = self.context.locked_types
-            if locked_types:
-                locked = locked_types.in_scope(adapter.type_scope(prepared))
-                if locked and (conflicts := type_conflicts(fields, locked)):
-                    raise RecordRejected(Reason.TYPE_MISMATCH, "; ".join(conflicts))
         except RecordRejected as refusal:
             self.reject(record if source is None else source, refusal.reason, refusal.message)
             return None
