@@ -22,6 +22,7 @@ from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.errors import RetriesExhaustedError
 from target_iterable.iterable.client import ApiResponse, IterableClient
 from target_iterable.iterable.field_types import compatible
+from target_iterable.iterable.responses import TYPE_MISMATCH_CODE
 from target_iterable.mapping.values import Converter, compile_converters
 from target_iterable.reasons import Reason
 from target_iterable.settings import Settings, StreamOptions
@@ -218,7 +219,7 @@ class ObjectAdapter(abc.ABC):
 
     def refusal_reason(self, response: ApiResponse) -> Reason:
         """Why Iterable refused a request of one record."""
-        if response.code == "RequestFieldsTypesMismatched":
+        if response.code == TYPE_MISMATCH_CODE:
             return Reason.TYPE_MISMATCH
         return Reason.BAD_REQUEST
 

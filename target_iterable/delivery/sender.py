@@ -25,13 +25,17 @@ from target_iterable.delivery.run_summary import StreamStats
 from target_iterable.errors import IterableApiError, RetriesExhaustedError
 from target_iterable.iterable.client import ApiResponse
 from target_iterable.iterable.field_types import flatten_fields, type_conflicts
-from target_iterable.iterable.responses import fail_count, record_failures, validation_errors
+from target_iterable.iterable.responses import (
+    TYPE_MISMATCH_CODE,
+    fail_count,
+    record_failures,
+    validation_errors,
+)
 from target_iterable.reasons import Reason
 from target_iterable.sync.tracker import ChangeTracker
 
 logger = logging.getLogger("target-iterable.delivery")
 
-TYPE_MISMATCH_CODE = "RequestFieldsTypesMismatched"
 DATA_DEPENDENT_REASONS = frozenset({Reason.INVALID_DATA})
 
 

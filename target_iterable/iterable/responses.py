@@ -88,6 +88,10 @@ def disallowed_event_names(body: Mapping[str, Any]) -> set[str]:
     return {str(name) for name in names} if isinstance(names, list) else set()
 
 
+# The code of a 400 refusing a whole request for a value whose type Iterable locked.
+TYPE_MISMATCH_CODE = "RequestFieldsTypesMismatched"
+
+
 def validation_errors(body: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """``params.validationErrors`` of a RequestFieldsTypesMismatched answer."""
     params = body.get("params")
