@@ -80,9 +80,9 @@ class JourneyAdapter(ActionAdapter):
         super().__init__(stream, context)
         self.workflow_id = _trailing_id(stream.name, JOURNEY_PREFIX)
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         payload = journey_payload(record, self.converters, self.workflow_id)
-        return PreparedRecord.of_person_payload([encode_faithfully(record)], payload), {}
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.trigger_workflow(body)
@@ -97,15 +97,14 @@ class SendAdapter(ActionAdapter):
         self.channel = SEND_CHANNELS[prefix]
         self.campaign_id = _trailing_id(stream.name, prefix)
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         payload = send_payload(record, self.converters, self.campaign_id)
-        prepared = PreparedRecord(
+        return PreparedRecord(
             sources=[encode_faithfully(record)],
             item=encode_for_iterable(payload),
             email=payload.get("recipientEmail"),
             user_id=payload.get("recipientUserId"),
         )
-        return prepared, {}
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.send_to_recipient(self.channel, body)
@@ -126,12 +125,11 @@ class UserMergesAdapter(ActionAdapter):
 
     endpoint = USER_MERGES
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         payload = merge_payload(record)
-        prepared = PreparedRecord(
+        return PreparedRecord(
             sources=[encode_faithfully(record)], item=encode_for_iterable(payload)
         )
-        return prepared, {}
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.merge_users(body)
@@ -143,9 +141,9 @@ class UserActionsAdapter(ActionAdapter):
     endpoint = USER_DELETES
     deletion_routes = frozenset({"delete", "forget"})
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         action, person = user_action(record)
-        return PreparedRecord.of_person_payload([encode_faithfully(record)], person, action), {}
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], person, action)
 
     def natural_key(self, record: Mapping[str, Any]) -> str | None:
         return person_key(record)

@@ -141,8 +141,8 @@ class ObjectAdapter(abc.ABC):
     # Mapping --------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
-        """Map and encode one record, returning it and its typed fields.
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
+        """Map and encode one record for its request body.
 
         Raise RecordRejected to refuse the record.
         """

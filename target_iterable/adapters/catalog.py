@@ -51,12 +51,12 @@ class CatalogAdapter(ObjectAdapter):
     def items_per_request(self, settings: Settings) -> int:
         return min(settings.catalog_batch_size, MAX_CATALOG_ITEMS_PER_REQUEST)
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         if record.get(DELETED_AT):
             # Deleted at the source: delete the item (bulk DELETE, by itemId).
             item_id = check_item_id(record.get(ITEM_ID_FIELD))
             source = [encode_faithfully(record)]
-            return PreparedRecord(sources=source, item=orjson.dumps(item_id), route=DELETE), {}
+            return PreparedRecord(sources=source, item=orjson.dumps(item_id), route=DELETE)
         item_id, fields = catalog_item(record, self.converters)
         encoded_fields = encode_for_iterable(fields)
         if len(encoded_fields) > MAX_CATALOG_ITEM_BYTES:
@@ -66,7 +66,7 @@ class CatalogAdapter(ObjectAdapter):
                 f"Iterable allows {MAX_CATALOG_ITEM_BYTES} per item",
             )
         item = orjson.dumps(item_id) + b":" + encoded_fields
-        return PreparedRecord(sources=[encode_faithfully(record)], item=item), fields
+        return PreparedRecord(sources=[encode_faithfully(record)], item=item)
 
     def natural_key(self, record: Mapping[str, Any]) -> str | None:
         item_id = record.get(ITEM_ID_FIELD)

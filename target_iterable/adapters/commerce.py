@@ -24,15 +24,14 @@ class PurchasesAdapter(ObjectAdapter):
     kind = "purchases"
     endpoint = COMMERCE
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         payload = purchase_payload(
             with_defaults(record, self.options.record_defaults),
             self.converters,
             stream_name=self.stream.name,
             key_properties=self.stream.key_properties,
         )
-        prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
-        return prepared, payload["dataFields"]
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         return "purchase"
@@ -55,10 +54,9 @@ class CartsAdapter(ObjectAdapter):
     def setup(self) -> None:
         self.context.read_user_field_types()  # carts carry user dataFields
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         payload = cart_payload(record, self.converters)
-        prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
-        return prepared, payload["user"].get("dataFields", {})
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
 
     def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
         fields: Mapping[str, Any] = prepared.payload()["user"].get("dataFields", {})

@@ -20,12 +20,11 @@ class DevicesAdapter(ObjectAdapter):
     kind = "devices"
     endpoint = DEVICE_TOKENS
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         route, body = device_payload(
             with_defaults(record, self.options.record_defaults), self.converters
         )
-        prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], body, route)
-        return prepared, {}
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], body, route)
 
     def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
         return {}

@@ -59,15 +59,14 @@ class EmailUpdatesAdapter(ObjectAdapter):
     # An email change and another update of the user must not overtake each other.
     ordered_per_user = True
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         payload = email_update_payload(record)
-        prepared = PreparedRecord(
+        return PreparedRecord(
             sources=[encode_faithfully(record)],
             item=encode_for_iterable(payload),
             email=payload.get("currentEmail"),
             user_id=payload.get("currentUserId"),
         )
-        return prepared, {}
 
     def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
         return {}

@@ -31,17 +31,14 @@ class EventsAdapter(ObjectAdapter):
     def items_per_request(self, settings: Settings) -> int:
         return settings.events_batch_size
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         payload = event_payload(
             with_defaults(record, self.options.record_defaults),
             self.converters,
             stream_name=self.stream.name,
             key_properties=self.stream.key_properties,
         )
-        return (
-            PreparedRecord.of_person_payload([encode_faithfully(record)], payload),
-            payload["dataFields"],
-        )
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         """Iterable types event fields per event name (trackBulk)."""

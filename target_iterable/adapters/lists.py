@@ -55,11 +55,9 @@ class ListAdapter(ObjectAdapter):
     def envelope_for(self, route: str) -> Envelope:
         return self._envelopes[route]
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         route, member = list_member(record, self.converters)
-        fields = member.get("dataFields", {})
-        prepared = PreparedRecord.of_person_payload([encode_faithfully(record)], member, route)
-        return prepared, fields
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], member, route)
 
     def type_scope(self, prepared: PreparedRecord) -> str:
         return USER_TYPE_SCOPE

@@ -19,8 +19,6 @@ from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.messages import PAYLOAD, Operation
 
-Prepared = tuple[PreparedRecord, Mapping[str, Any]]
-
 
 def _merged(payload: Mapping[str, Any], parts: Mapping[str, Any]) -> dict[str, Any]:
     """``payload`` with ``parts`` merged in (objects merged, dataFields as the
@@ -38,41 +36,38 @@ def _merged(payload: Mapping[str, Any], parts: Mapping[str, Any]) -> dict[str, A
 
 
 def prepare_with_parts(
-    adapter: ObjectAdapter,
-    prepare: Callable[[Mapping[str, Any]], Prepared],
-    record: Mapping[str, Any],
-) -> Prepared:
+    prepare: Callable[[Mapping[str, Any]], PreparedRecord], record: Mapping[str, Any]
+) -> PreparedRecord:
     """An operation record mapped by its object's adapter, then the payload parts
     it carries under ``PAYLOAD`` merged into the request body."""
     parts = record.get(PAYLOAD)
     if not parts:
         return prepare(record)
-    prepared, _ = prepare({name: value for name, value in record.items() if name != PAYLOAD})
-    patched = PreparedRecord.of_person_payload(
+    prepared = prepare({name: value for name, value in record.items() if name != PAYLOAD})
+    return PreparedRecord.of_person_payload(
         prepared.sources, _merged(prepared.payload(), parts), prepared.route
     )
-    return patched, adapter.fields_of(patched)
 
 
 class MessageEventsAdapter(EventsAdapter):
     """Events whose ``dataFields`` hold every property, top-level ones included."""
 
-    def prepare(self, record: Mapping[str, Any]) -> Prepared:
-        return prepare_with_parts(self, super().prepare, record)
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
+        return prepare_with_parts(super().prepare, record)
 
 
 class MessagePurchasesAdapter(PurchasesAdapter):
     """Purchases with every property in ``dataFields`` and the traits with the user."""
 
-    def prepare(self, record: Mapping[str, Any]) -> Prepared:
-        return prepare_with_parts(self, super().prepare, record)
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
+        return prepare_with_parts(super().prepare, record)
 
 
 class MessageCartsAdapter(CartsAdapter):
     """Carts whose user carries the traits and the stream's user flags."""
 
-    def prepare(self, record: Mapping[str, Any]) -> Prepared:
-        return prepare_with_parts(self, super().prepare, record)
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
+        return prepare_with_parts(super().prepare, record)
 
 
 # The adapter of each operation a message can become.

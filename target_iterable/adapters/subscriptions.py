@@ -26,9 +26,9 @@ class SubscriptionsAdapter(ObjectAdapter):
     def items_per_request(self, settings: Settings) -> int:
         return settings.users_batch_size
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         update = subscription_update(record)
-        return PreparedRecord.of_person_payload([encode_faithfully(record)], update), {}
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], update)
 
     def fields_of(self, prepared: PreparedRecord) -> Mapping[str, Any]:
         return {}

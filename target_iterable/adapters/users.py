@@ -130,9 +130,9 @@ class UsersAdapter(ObjectAdapter):
     def run_state(self) -> UsersRunState:
         return self.context.run_state(UsersRunState)
 
-    def prepare(self, record: Mapping[str, Any]) -> tuple[PreparedRecord, Mapping[str, Any]]:
+    def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
         if record.get(DELETED_AT):
-            return self.prepare_deletion(record), {}
+            return self.prepare_deletion(record)
         payload = user_payload(
             record,
             self.converters,
@@ -141,10 +141,7 @@ class UsersAdapter(ObjectAdapter):
                 merge_nested_objects=self.options.merge_nested_objects,
             ),
         )
-        return (
-            PreparedRecord.of_person_payload([encode_faithfully(record)], payload),
-            payload["dataFields"],
-        )
+        return PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
 
     def prepare_deletion(self, record: Mapping[str, Any]) -> PreparedRecord:
         """A row deleted at the source: per ``on_delete``, delete or forget the user."""

@@ -92,7 +92,7 @@ class StreamDelivery:
         try:
             # Types Iterable locked are checked just before a body is sent (sender.py),
             # so only for records that change detection did not drop.
-            prepared, _ = adapter.prepare(record)
+            prepared = adapter.prepare(record)
             if not adapter.envelope_for(prepared.route).fits_alone(prepared.item):
                 raise RecordRejected(
                     Reason.RECORD_TOO_LARGE,
