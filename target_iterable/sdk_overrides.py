@@ -178,20 +178,28 @@ class SinkOverrides(BatchSink):
     # Why the record being processed is refused (found before mapping), or None.
     refusal: RecordRejected | None = None
 
+    # Whether the schema check waits until the drain (the sink's ``schema_refusal``
+    # is then called for the records change detection did not skip).
+    checks_later: bool = False
+
     def _validate_and_parse(self, record: dict[str, Any]) -> dict[str, Any]:
         """Validate against the schema, and let ``schema_violation`` decide.
 
         (The SDK's version logs a traceback and either raises or lets the record through.)
         """
-        self.refusal = None
+        self.refusal = None if self.checks_later else self.schema_refusal(record)
+        return record
+
+    def schema_refusal(self, record: dict[str, Any]) -> RecordRejected | None:
+        """Why the record breaks its stream's schema, or None (raises if that fails the run)."""
         if self._validator is not None:
             try:
                 self._validator.validate(record)
             except InvalidRecord as exc:
                 if self.fails_on_schema_violations:
                     raise
-                self.refusal = RecordRejected(Reason.SCHEMA_VIOLATION, exc.error_message)
-        return record
+                return RecordRejected(Reason.SCHEMA_VIOLATION, exc.error_message)
+        return None
 
     def _singer_validate_message(self, record: dict[str, Any]) -> None:
         """A record without its stream's key properties: rejected (it cannot be
@@ -201,11 +209,13 @@ class SinkOverrides(BatchSink):
             return
         missing = [name for name in self.key_properties if name not in record]
         if missing and self.refusal is None:
-            self.refusal = RecordRejected(
+            refusal = RecordRejected(
                 Reason.MISSING_KEY_PROPERTY,
                 f"record lacks the stream's key properties {missing} "
                 f"(key properties: {list(self.key_properties)})",
             )
+            # A schema violation is the first reason given, checked now or later.
+            self.refusal = (self.schema_refusal(record) if self.checks_later else None) or refusal
 
     def _remove_sdc_metadata_from_record(self, record: dict[str, Any]) -> None:
         """Keep Singer metadata on the record; the payload builders never send it.

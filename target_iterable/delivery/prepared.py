@@ -32,10 +32,12 @@ class PreparedRecord:
     counted: bool = True
     # Change detection (sync/): the record's key in the sync state, when it has one,
     # who it is in Iterable (JSON, for a mirror stream's removals), and whether it
-    # removes a key that vanished from the source.
+    # removes a key that vanished from the source; and the digest of the one input
+    # record it was made from (sync/fingerprints.py source_digest), when tracked.
     sync_key: str | None = None
     identity: str | None = None
     removal: bool = False
+    source_digest: bytes | None = None
 
     @classmethod
     def of_person_payload(

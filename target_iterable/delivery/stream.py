@@ -8,10 +8,11 @@ endpoint's sender pool, so reading goes on while requests travel.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -22,7 +23,8 @@ from target_iterable.delivery.sender import RequestSender
 from target_iterable.encoding import encode_faithfully
 from target_iterable.errors import TargetIterableError
 from target_iterable.reasons import Reason, RecordRejected
-from target_iterable.sync.fingerprints import key_of
+from target_iterable.sync.fingerprints import key_of, source_digest
+from target_iterable.sync.store import Stored
 
 # The most calls one run of an action stream makes unless its options say otherwise.
 DEFAULT_MAX_ACTIONS = 10_000
@@ -30,6 +32,21 @@ DEFAULT_MAX_ACTIONS = 10_000
 
 class ActionLimitError(TargetIterableError):
     """An action stream would make more calls than max_actions_per_run allows."""
+
+
+@dataclass(slots=True)
+class Candidate:
+    """An input record not validated or mapped yet: at the next drain it is skipped
+    when Iterable already has what it would become, else checked and admitted."""
+
+    record: dict[str, Any]
+    key: str | None
+    digest: bytes
+    refusal: RecordRejected | None  # found at once (no key properties)
+
+
+# Checks a record against its stream's schema and key properties: the refusal, or None.
+RecordCheck = Callable[[dict[str, Any]], RecordRejected | None]
 
 
 class StreamDelivery:
@@ -51,7 +68,33 @@ class StreamDelivery:
         )
         self.sender = RequestSender(adapter, self.stats, self.tracker)
         self._key_properties = adapter.stream.key_properties
-        self._pending: list[PreparedRecord] = []
+        self._pending: list[PreparedRecord | Candidate] = []
+        # Set by ``check_later``: records wait as candidates, checked at the drain.
+        self._source_context = b""
+        self._check: RecordCheck | None = None
+
+    def check_later(self, mapping_context: bytes, check: RecordCheck) -> bool:
+        """Whether records may wait unchecked until the drain (see ``offer``): only
+        when change detection skips unchanged records of this stream and the sync
+        state knows some (a first run would only pay for the wait)."""
+        tracker = self.tracker
+        if tracker is None or not tracker.policy.skip_unchanged:
+            return False
+        if not tracker.store.holds_any(self.stream):
+            return False
+        self._source_context, self._check = mapping_context, check
+        return True
+
+    def offer(self, record: dict[str, Any], refusal: RecordRejected | None = None) -> None:
+        """Queue an input record unchecked. A scheduled rerun mostly reads records
+        Iterable already has: their digest, compared at the drain in one query per
+        batch, spares them validation and mapping (most of a record's cost). A record
+        already refused waits too, so that refusals keep the input's order."""
+        if refusal is not None:
+            self._pending.append(Candidate(record, None, b"", refusal))
+            return
+        digest = source_digest(self._source_context, encode_faithfully(record))
+        self._pending.append(Candidate(record, self.sync_key(record), digest, None))
 
     def sync_key(self, record: Mapping[str, Any]) -> str | None:
         """The record's key in the sync state: its stream's key properties, else its
@@ -81,7 +124,7 @@ class StreamDelivery:
         return queued
 
     def admit(
-        self, record: Mapping[str, Any], source: bytes | None = None
+        self, record: Mapping[str, Any], source: bytes | None = None, *, key: str | None = None
     ) -> PreparedRecord | None:
         """Map one record for sending, or reject it with its reason (then None).
 
@@ -106,9 +149,12 @@ class StreamDelivery:
             prepared.sources = [source]
         if self.tracker is not None:
             # An operation of a messages record has its own identity, not the stream's key.
-            prepared.sync_key = (
-                self.adapter.natural_key(record) if source is not None else self.sync_key(record)
-            )
+            if key is not None:
+                prepared.sync_key = key
+            elif source is not None:
+                prepared.sync_key = self.adapter.natural_key(record)
+            else:
+                prepared.sync_key = self.sync_key(record)
             if self.tracker.policy.mirror:
                 identity = self.adapter.identity(record)
                 prepared.identity = (
@@ -125,10 +171,11 @@ class StreamDelivery:
 
         Consecutive records of one route share requests; routes keep input order.
         """
-        pending, self._pending = self._pending, []
+        queued, self._pending = self._pending, []
+        pending, stored = self._checked(queued)
         pending = self.adapter.before_send(pending)
         if self.tracker is not None:
-            pending, unchanged = self.tracker.changed(pending)
+            pending, unchanged = self.tracker.changed(pending, stored)
             self.stats.count_unchanged(unchanged)
         if self.actions_left is not None:
             self._spend_actions(len(pending))
@@ -141,6 +188,36 @@ class StreamDelivery:
                 overhead=self.adapter.envelope_for(route).overhead,
             ):
                 self.submit([run[i] for i in indexes])
+
+    def _checked(
+        self, queued: list[PreparedRecord | Candidate]
+    ) -> tuple[list[PreparedRecord], dict[str, Stored] | None]:
+        """Candidates resolved in input order: skipped (unchanged input), refused, or
+        admitted; and what the store holds of their keys (None: not looked up)."""
+        candidates = [c for c in queued if isinstance(c, Candidate)]
+        if not candidates:
+            return cast(list[PreparedRecord], queued), None
+        tracker, check = self.tracker, self._check
+        assert tracker is not None
+        assert check is not None
+        sources = [(c.key, c.digest) for c in candidates if c.key is not None]
+        stored = tracker.lookup([key for key, _ in sources])
+        skippable = tracker.skippable_sources(stored, sources)
+        pending: list[PreparedRecord] = []
+        skipped = 0
+        for item in queued:
+            if not isinstance(item, Candidate):
+                pending.append(item)
+            elif item.key in skippable:
+                skipped += 1
+                tracker.saw(item.key)  # still in the source: a mirror stream keeps it
+            elif (refusal := item.refusal or check(item.record)) is not None:
+                self.reject(item.record, refusal.reason, refusal.message)
+            elif (prepared := self.admit(item.record, key=item.key)) is not None:
+                prepared.source_digest = item.digest
+                pending.append(prepared)
+        self.stats.count_unchanged(skipped)
+        return pending, stored
 
     def _spend_actions(self, count: int) -> None:
         """Stop a runaway action stream before it sends more than its cap."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from functools import cache
+from importlib.metadata import version
 from typing import Any, ClassVar, cast
 
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
@@ -23,7 +24,10 @@ from target_iterable.delivery.stream import StreamDelivery
 from target_iterable.errors import ConfigurationError
 from target_iterable.reasons import RecordRejected
 from target_iterable.sdk_overrides import SinkOverrides
+from target_iterable.sync.fingerprints import mapping_context
 from target_iterable.validation import CompiledSchemaValidator
+
+PACKAGE_VERSION = version("target-iterable")
 
 
 class IterableSink(SinkOverrides):
@@ -125,8 +129,21 @@ class ObjectSink(IterableSink):
         self.waits_for = self.adapter.waits_for
         tracker = self.delivery.tracker
         self.mirror = tracker if tracker is not None and tracker.policy.mirror else None
+        self.checks_later = not self.fails_on_schema_violations and self.delivery.check_later(
+            self.mapping_context(), self.schema_refusal
+        )
+
+    def mapping_context(self) -> bytes:
+        """What this stream's payloads depend on besides the record itself."""
+        settings = {name: value for name, value in self.config.items() if name != "api_key"}
+        return mapping_context(
+            PACKAGE_VERSION, self.stream_name, self.schema, self.key_properties, settings
+        )
 
     def refuse(self, record: dict[str, Any], refusal: RecordRejected) -> None:
+        if self.checks_later:
+            self.delivery.offer(record, refusal)  # refused at the drain, in input order
+            return
         self.delivery.reject(record, refusal.reason, refusal.message)
 
     def note_record_version(self, version: int) -> None:
@@ -184,6 +201,9 @@ class ObjectSink(IterableSink):
             self.logger.warning("Stream '%s': %s", self.stream_name, conflict)
 
     def accept(self, record: dict[str, Any]) -> None:
+        if self.checks_later:
+            self.delivery.offer(record)
+            return
         prepared = self.delivery.admit(record)
         if prepared is not None:
             self.delivery.queue(prepared)

@@ -2,7 +2,9 @@
 
 One row per (project, stream, key): the fingerprint of what Iterable last
 acknowledged for that key, when, who the record is in Iterable (to remove it
-when a mirror stream loses it), and the last full-table version that held it.
+when a mirror stream loses it), the last full-table version that held it, and
+the digest of the input record it was made from (``source``: lets an unchanged
+input record be skipped before it is validated and mapped).
 A row is written only after Iterable acknowledged the record, in its own
 transaction, so a run killed at any point leaves no row for what was not
 acknowledged: the next run sends it again. SQLAlchemy (which the SDK brings)
@@ -41,6 +43,8 @@ FINGERPRINTS = sa.Table(
     sa.Column("identity", sa.Text),
     sa.Column("acknowledged_at", sa.Float, nullable=False),
     sa.Column("seen_version", sa.Integer),
+    # Added after the first release: stores made before it gain it at open (_migrate).
+    sa.Column("source", sa.LargeBinary(16)),
     # SQLite: the rows live in the primary key's B-tree (no second lookup per key).
     sqlite_with_rowid=False,
 )
@@ -61,6 +65,16 @@ class Acknowledged:
     fingerprint: bytes
     identity: str | None
     seen_version: int | None
+    source: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What the store knows of one key."""
+
+    fingerprint: bytes
+    acknowledged_at: float
+    source: bytes | None
 
 
 def engine_url(url: str) -> sa.URL:
@@ -113,6 +127,7 @@ class SyncStore:
                 self._connection.exec_driver_sql("PRAGMA journal_mode=WAL")
                 self._connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
             _metadata.create_all(self._connection)
+            self._migrate()
             self._connection.commit()
         except sa.exc.SQLAlchemyError as exc:
             cause = getattr(exc, "orig", None) or exc
@@ -120,6 +135,18 @@ class SyncStore:
                 f"cannot open the sync state at {parsed.render_as_string(hide_password=True)}: "
                 f"{type(cause).__name__}: {cause}"
             ) from None
+
+    def _migrate(self) -> None:
+        """Add the columns a store made by an earlier release lacks."""
+        present = {
+            column["name"] for column in sa.inspect(self._connection).get_columns(FINGERPRINTS.name)
+        }
+        for column in FINGERPRINTS.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=self._connection.dialect)
+                self._connection.exec_driver_sql(
+                    f"ALTER TABLE {FINGERPRINTS.name} ADD COLUMN {column.name} {kind}"
+                )
 
     @staticmethod
     def _prepare_sqlite_file(parsed: sa.URL) -> None:
@@ -165,25 +192,37 @@ class SyncStore:
         driver.commit()
         return rows
 
-    def lookup(self, stream: str, keys: Sequence[str]) -> dict[str, tuple[bytes, float]]:
-        """The stored fingerprint and acknowledgement time of each known key."""
-        found: dict[str, tuple[bytes, float]] = {}
+    def lookup(self, stream: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """What is stored of each known key."""
+        found: dict[str, Stored] = {}
         with self._lock:
             for chunk in _chunks(list(set(keys))):
                 rows = self._run(
-                    f"SELECT record_key, fingerprint, acknowledged_at FROM {FINGERPRINTS.name} "
+                    "SELECT record_key, fingerprint, acknowledged_at, source "
+                    f"FROM {FINGERPRINTS.name} "
                     f"WHERE scope = ? AND stream = ? AND record_key IN ({_marks(len(chunk))})",
                     (self.scope, stream, *chunk),
                 )
-                for key, stored, acknowledged_at in rows:
-                    found[key] = (bytes(stored), acknowledged_at)
+                for key, stored, acknowledged_at, source in rows:
+                    found[key] = Stored(
+                        bytes(stored), acknowledged_at, None if source is None else bytes(source)
+                    )
         return found
 
     def record(self, stream: str, acknowledged: Iterable[Acknowledged]) -> None:
         """Remember records Iterable acknowledged (one transaction)."""
         now = time.time()
         rows = [
-            (self.scope, stream, row.key, row.fingerprint, row.identity, now, row.seen_version)
+            (
+                self.scope,
+                stream,
+                row.key,
+                row.fingerprint,
+                row.identity,
+                now,
+                row.seen_version,
+                row.source,
+            )
             for row in acknowledged
         ]
         if not rows:
@@ -191,12 +230,27 @@ class SyncStore:
         with self._lock:
             self._run(
                 f"INSERT INTO {FINGERPRINTS.name} (scope, stream, record_key, fingerprint, "
-                "identity, acknowledged_at, seen_version) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "identity, acknowledged_at, seen_version, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (scope, stream, record_key) DO UPDATE SET "
                 "fingerprint = excluded.fingerprint, identity = excluded.identity, "
                 "acknowledged_at = excluded.acknowledged_at, "
-                "seen_version = excluded.seen_version",
+                "seen_version = excluded.seen_version, source = excluded.source",
                 *rows,
+            )
+
+    def record_sources(self, stream: str, sources: Sequence[tuple[str, bytes]]) -> None:
+        """Remember the input digest of keys found unchanged by their payload (the
+        source or the settings changed, what is sent did not), so the next run can
+        skip them before mapping. Their acknowledgement time stays: resend_after_days
+        still counts from what Iterable last acknowledged."""
+        if not sources:
+            return
+        with self._lock:
+            self._run(
+                f"UPDATE {FINGERPRINTS.name} SET source = ? "
+                "WHERE scope = ? AND stream = ? AND record_key = ?",
+                *[(source, self.scope, stream, key) for key, source in sources],
             )
 
     def forget(self, stream: str, keys: Sequence[str]) -> None:
@@ -242,6 +296,15 @@ class SyncStore:
         with self._lock:
             self._connection.execute(statement)
             self._connection.commit()
+
+    def holds_any(self, stream: str) -> bool:
+        """Whether any key of the stream is known (one indexed probe)."""
+        with self._lock:
+            rows = self._run(
+                f"SELECT 1 FROM {FINGERPRINTS.name} WHERE scope = ? AND stream = ? LIMIT 1",
+                (self.scope, stream),
+            )
+        return bool(rows)
 
     def count(self, stream: str, *, seen_in: int | None = None) -> int:
         """Keys known for the stream (only those seen in version ``seen_in``, if given)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.errors import TargetIterableError
 from target_iterable.sync.fingerprints import fingerprint
-from target_iterable.sync.store import Acknowledged, SyncStore
+from target_iterable.sync.store import Acknowledged, Stored, SyncStore
 
 logger = logging.getLogger("target-iterable.sync")
 
@@ -56,34 +56,67 @@ class ChangeTracker:
 
     # Change detection -----------------------------------------------------------------
 
-    def changed(self, pending: list[PreparedRecord]) -> tuple[list[PreparedRecord], int]:
-        """The records to send, and how many input records were unchanged."""
+    def lookup(self, keys: list[str]) -> dict[str, Stored]:
+        """What the store holds of these keys (one query per chunk), when unchanged
+        records are skipped; else nothing."""
+        return self.store.lookup(self.stream, keys) if self.policy.skip_unchanged and keys else {}
+
+    def _oldest(self) -> float:
+        """Fingerprints acknowledged before this are sent again (resend_after_days)."""
+        after = self.policy.resend_after_seconds
+        return time.time() - after if after else 0.0
+
+    def skippable_sources(
+        self, stored: dict[str, Stored], sources: list[tuple[str, bytes]]
+    ) -> set[str]:
+        """The keys whose input record is the one Iterable last acknowledged, under
+        the same mapping context: unchanged without being mapped again."""
+        oldest = self._oldest()
+        skippable = set()
+        for key, digest in sources:
+            known = stored.get(key)
+            if known is not None and known.source == digest and known.acknowledged_at >= oldest:
+                skippable.add(key)
+        return skippable
+
+    def changed(
+        self, pending: list[PreparedRecord], stored: dict[str, Stored] | None = None
+    ) -> tuple[list[PreparedRecord], int]:
+        """The records to send, and how many input records were unchanged.
+
+        ``stored``: what the store holds of the pending keys, when already looked up.
+        """
         if self.policy.mirror and not self.policy.read_only:
             self._seen.extend(p.sync_key for p in pending if p.sync_key is not None)
             self.store.mark_seen(self.stream, self._seen, self.open_version)
             self._seen = []
-        keyed = [p for p in pending if p.sync_key is not None and not p.removal]
+        keyed = [p.sync_key for p in pending if p.sync_key is not None and not p.removal]
         if not self.policy.skip_unchanged or not keyed:
             return pending, 0
-        stored = self.store.lookup(self.stream, [p.sync_key for p in keyed if p.sync_key])
-        oldest = (
-            time.time() - self.policy.resend_after_seconds
-            if self.policy.resend_after_seconds
-            else 0.0
-        )
+        if stored is None:
+            stored = self.lookup(keyed)
+        oldest = self._oldest()
         kept: list[PreparedRecord] = []
         unchanged = 0
+        new_sources: list[tuple[str, bytes]] = []
         for prepared in pending:
-            known = stored.get(prepared.sync_key) if prepared.sync_key is not None else None
+            key = prepared.sync_key
+            known = stored.get(key) if key is not None else None
             if (
-                known is not None
+                key is not None
+                and known is not None
                 and not prepared.removal
-                and known[1] >= oldest
-                and known[0] == fingerprint(prepared.route, prepared.item)
+                and known.acknowledged_at >= oldest
+                and known.fingerprint == fingerprint(prepared.route, prepared.item)
             ):
                 unchanged += prepared.record_count
+                digest = prepared.source_digest
+                if digest is not None and digest != known.source:
+                    new_sources.append((key, digest))
             else:
                 kept.append(prepared)
+        if new_sources and not self.policy.read_only:
+            self.store.record_sources(self.stream, new_sources)
         return kept, unchanged
 
     def saw(self, key: str) -> None:
@@ -103,7 +136,9 @@ class ChangeTracker:
         self.store.record(
             self.stream,
             [
-                Acknowledged(p.sync_key, fingerprint(p.route, p.item), p.identity, version)
+                Acknowledged(
+                    p.sync_key, fingerprint(p.route, p.item), p.identity, version, p.source_digest
+                )
                 for p in batch
                 if p.sync_key is not None and not p.removal
             ],

@@ -121,6 +121,56 @@ def test_a_column_that_is_not_mapped_changes_nothing(
     assert emulator.requests_log(BULK_UPDATE) == []
 
 
+def test_settings_or_a_schema_that_change_the_payload_send_again(
+    tmp_path: Path, emulator: EmulatorProcess, config: dict[str, Any]
+) -> None:
+    """An unchanged input record is skipped before it is mapped only while what it maps
+    through (the settings, the stream's schema) is unchanged too."""
+    rows = [
+        {"email": f"s{i}@x.io", "plan": "free", "note": "2024-01-02T03:04:05Z"} for i in range(3)
+    ]
+    run(tmp_path, config, users(*rows))
+    assert "unchanged=3" in run(tmp_path, config, users(*rows)).stderr
+
+    emulator.reset()
+    nested = {**config, "stream_options": {"users": {"merge_nested_objects": True}}}
+    run(tmp_path, nested, users(*rows))
+    assert sent_records(emulator) == 3  # the payload gained mergeNestedObjects
+
+    emulator.reset()
+    dated = schema(
+        "users",
+        {
+            "email": {"type": "string"},
+            "plan": {"type": "string"},
+            "note": {"type": "string", "format": "date-time"},
+        },
+    )
+    run(tmp_path, nested, [dated, *users(*rows)[1:]])
+    assert sent_records(emulator) == 3  # note is now sent as an Iterable date
+    assert emulator.user_by_email("s0@x.io")["dataFields"]["note"] == "2024-01-02 03:04:05 +00:00"
+
+
+def test_records_are_still_checked_when_unchanged_ones_are_skipped(
+    tmp_path: Path, emulator: EmulatorProcess, config: dict[str, Any]
+) -> None:
+    """Skipped records are those Iterable acknowledged; any other is validated as ever."""
+    typed = schema(
+        "users", {"email": {"type": "string"}, "age": {"type": "integer"}}, key_properties=["email"]
+    )
+    rows = [{"email": f"v{i}@x.io", "age": i} for i in range(4)]
+    run(tmp_path, config, [typed, *(record("users", r) for r in rows)])
+    emulator.reset()
+    changed = [*rows[:2], {"email": "v2@x.io", "age": "two"}, {"age": 3}]
+    second = run(tmp_path, config, [typed, *(record("users", r) for r in changed)])
+    assert [(r["reason"], r["record"]) for r in second.rejects] == [
+        ("schema_violation", {"email": "v2@x.io", "age": "two"}),
+        ("missing_key_property", {"age": 3}),
+    ]
+    assert "unchanged=2" in second.stderr
+    assert emulator.requests_log(BULK_UPDATE) == []
+
+
 def test_rejected_rows_are_tried_again_on_the_next_run(
     tmp_path: Path, emulator: EmulatorProcess, config: dict[str, Any]
 ) -> None:

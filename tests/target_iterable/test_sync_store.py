@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.errors import ConfigurationError
 from target_iterable.sync.fingerprints import fingerprint, key_of, project_scope
-from target_iterable.sync.store import FINGERPRINTS, Acknowledged, SyncStore, engine_url
+from target_iterable.sync.store import FINGERPRINTS, Acknowledged, Stored, SyncStore, engine_url
 from target_iterable.sync.tracker import ChangeTracker, TrackingPolicy
 
 
@@ -90,3 +90,47 @@ def test_an_expired_fingerprint_is_sent_again(tmp_path: Path) -> None:
     kept, unchanged = tracker.changed([prepared("a", b"A")])
     assert ([p.sync_key for p in kept], unchanged) == (["a"], 0)
     store.close()
+
+
+def test_a_store_made_before_source_digests_gains_the_column(tmp_path: Path) -> None:
+    """Upgrading keeps the fingerprints of earlier runs (nothing is sent again)."""
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE target_iterable_fingerprints (scope VARCHAR(32), stream VARCHAR(255), "
+            "record_key TEXT, fingerprint BLOB NOT NULL, identity TEXT, "
+            "acknowledged_at FLOAT NOT NULL, seen_version INTEGER, "
+            "PRIMARY KEY (scope, stream, record_key))"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO target_iterable_fingerprints "
+            "VALUES ('s', 'users', 'a', ?, NULL, 1e12, NULL)",
+            (b"1" * 16,),
+        )
+    engine.dispose()
+    store = SyncStore(str(path), "s")
+    assert store.lookup("users", ["a"])["a"] == Stored(b"1" * 16, 1e12, None)
+    store.close()
+
+
+def test_a_record_unchanged_by_its_payload_gets_its_new_source_digest(tmp_path: Path) -> None:
+    """An input column that is not sent changed: the next run can skip the record
+    before mapping it; and its acknowledgement time stays (resend_after_days)."""
+    store = SyncStore(str(tmp_path / "sync.db"), "scope")
+    policy = TrackingPolicy(
+        skip_unchanged=True, resend_after_seconds=None, mirror=False, max_delete_ratio=0.2
+    )
+    tracker = ChangeTracker(store, "users", policy)
+    first = prepared("a", b"A")
+    first.source_digest = b"old-source-00000"
+    tracker.acknowledged([first])
+    acknowledged_at = store.lookup("users", ["a"])["a"].acknowledged_at
+
+    again = prepared("a", b"A")
+    again.source_digest = b"new-source-00000"
+    assert tracker.changed([again]) == ([], 1)
+    stored = store.lookup("users", ["a"])["a"]
+    assert (stored.source, stored.acknowledged_at) == (b"new-source-00000", acknowledged_at)
+    assert tracker.skippable_sources({"a": stored}, [("a", b"new-source-00000")]) == {"a"}
+    assert tracker.skippable_sources({"a": stored}, [("a", b"old-source-00000")]) == set()
