@@ -27,11 +27,12 @@ from iterable_emulator.console.markup import (
 from iterable_emulator.emulator import Emulator
 from iterable_emulator.errors import IterableError
 from iterable_emulator.field_types import field_values
+from iterable_emulator.responses import MAX_EVENTS_LIMIT
 from iterable_emulator.store import User
 from iterable_emulator.store.values import iterable_date
 
 USERS_SHOWN = 100
-EVENTS_SHOWN = 200  # the most GET /api/events/{email} returns [spec: getUserEvents]
+EVENTS_SHOWN = MAX_EVENTS_LIMIT  # as many as GET /api/events/{email} can return
 ITEMS_PER_PAGE = 50
 REQUESTS_SHOWN = 500
 
