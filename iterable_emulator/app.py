@@ -4,7 +4,8 @@ For each API request, in order: the fault switches (which act before anything
 is processed, so a faulted request changes no state), the ``Api-Key`` check,
 the endpoint's rate limit, the 4 MB body limit, JSON parsing and validation
 against the spec's schema, then the handler. Errors are answered in Iterable's
-envelope. ``/_emulator/`` endpoints skip all of it but JSON parsing.
+envelope. ``/_emulator/`` endpoints skip all of it but JSON parsing; the
+console's HTML pages (``console``) skip all of it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
+from iterable_emulator import console
 from iterable_emulator.calls import Call, Reply
 from iterable_emulator.emulator import Emulator
 from iterable_emulator.errors import IterableError, batch_too_large
@@ -126,6 +128,9 @@ class EmulatorApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         environ[ARRIVED_AT] = self.emulator.limiter.clock()
         request = Request(environ)
+        page = console.page(self.emulator, request)  # HTML under /, served like /_emulator/
+        if page is not None:
+            return page(environ, start_response)
         try:
             rule, path = URL_MAP.bind_to_environ(environ).match(return_rule=True)
         except RequestRedirect as redirect:

@@ -5,6 +5,7 @@
 #   .meltano/      the plugins declared inline in meltano.yml (meltano install; their
 #                  pip_url reads requirements/tap-*.lock and dev.lock)
 #   PostgreSQL     Debian's server package, for the tap-postgres pipeline test (apt-get)
+#   Chromium       Debian's browser package, for the emulator console's headless test (apt-get)
 # Every Python package comes from a committed lock of exact, hash-checked versions,
 # so a fresh machine installs what was tested; scripts/upgrade-deps.sh moves the
 # locks forward on purpose. Each step is idempotent and skipped while its inputs are
@@ -117,26 +118,48 @@ ensure_postgres() {
   if postgres_bin_dir >/dev/null; then
     return 0
   fi
+  apt_install postgresql "PostgreSQL's server" \
+    "set PG_BIN_DIR to the directory of its initdb, pg_ctl and psql"
+  if ! postgres_bin_dir >/dev/null; then
+    echo "set-up failed: apt-get installed postgresql but /usr/lib/postgresql/*/bin has no server" >&2
+    exit 1
+  fi
+}
+
+# Installs one Debian package as root (through sudo when not root), output in $SETUP_LOG.
+# Usage: apt_install PACKAGE WHAT ELSEWHERE: WHAT names it in messages, ELSEWHERE says
+# what to do on a system without apt-get.
+apt_install() {
+  local package="$1" what="$2" elsewhere="$3"
   local -a as_root=()
   if [[ "$(id -u)" -ne 0 ]]; then
     if ! command -v sudo >/dev/null 2>&1; then
-      echo "PostgreSQL's server (Debian package 'postgresql') is not installed, and installing it" >&2
-      echo "needs root: run 'apt-get install -y postgresql' as root, then this script again." >&2
+      echo "$what (Debian package '$package') is not installed, and installing it" >&2
+      echo "needs root: run 'apt-get install -y $package' as root, then this script again." >&2
       exit 1
     fi
     as_root=(sudo)
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "PostgreSQL's server is not installed and this is not a Debian-like system (no apt-get):" >&2
-    echo "install PostgreSQL and set PG_BIN_DIR to the directory of its initdb, pg_ctl and psql." >&2
+    echo "$what is not installed and this is not a Debian-like system (no apt-get):" >&2
+    echo "install it and $elsewhere." >&2
     exit 1
   fi
-  echo "==> apt-get install postgresql (output in output/setup.log)"
+  echo "==> apt-get install $package (output in output/setup.log)"
   quietly "${as_root[@]}" apt-get update
   quietly "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends postgresql
-  if ! postgres_bin_dir >/dev/null; then
-    echo "set-up failed: apt-get installed postgresql but /usr/lib/postgresql/*/bin has no server" >&2
+    apt-get install -y --no-install-recommends "$package"
+}
+
+# Chromium, which tests/emulator/test_console.py runs headless (--dump-dom) to check
+# that the emulator's console shows what the target loaded, as a person would see it.
+ensure_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    return 0
+  fi
+  apt_install chromium "Chromium (the console's browser test)" "make it /usr/bin/chromium"
+  if [[ ! -x /usr/bin/chromium ]]; then
+    echo "set-up failed: apt-get installed chromium but there is no /usr/bin/chromium" >&2
     exit 1
   fi
 }

@@ -7,8 +7,9 @@
 # On a fresh machine it sets everything up first (needs PyPI only), with the
 # functions of scripts/bootstrap.sh: .venv (target + emulator), .venv-meltano
 # (Meltano, kept apart), and meltano install of the plugins declared inline.
-# Then it starts the emulator on a free loopback port, runs the pipeline and shows
-# what landed. The run itself uses no network beyond 127.0.0.1.
+# Then it starts the emulator on a free loopback port, runs the pipeline, shows
+# what landed and prints the emulator console's URL; run from a terminal, it keeps
+# the emulator up until Enter is pressed. The run itself uses no network beyond 127.0.0.1.
 #
 # Environment: PYTHON (interpreter for the venvs, default python3),
 # DEMO_EMAIL (user to read back, default ada.lovelace@example.com),
@@ -120,5 +121,13 @@ section "Results"
 "$VENV/bin/python" demo/show_results.py \
     --base-url "$BASE_URL" --api-key "$API_KEY" --rejects "$REJECTS" --email "$DEMO_EMAIL" \
     || fail "could not show the results"
+
+# The console: users with their fields' locked types, events, catalogs, lists and the
+# requests the pipeline made. From a terminal the emulator stays up until Enter; CI
+# and scripts (stdin not a terminal) never wait.
+printf '\nBrowse what landed: %s/\n' "$BASE_URL"
+if [[ -t 0 ]]; then
+    read -r -p "The emulator keeps running for the console; press Enter to stop it. " _ || true
+fi
 
 printf '\nDemo finished. Re-run it any time: bash scripts/demo.sh\n'

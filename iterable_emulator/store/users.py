@@ -496,3 +496,16 @@ class Users:
                 raise bad_params(f"A user can have at most {MAX_DEVICES} browser tokens")
             user.data_fields["browserTokens"] = [*others, token]
             self.save(user)
+
+    # Reading, for the emulator's console ----------------------------------------------
+
+    def search(self, text: str = "", limit: int = 100) -> list[User]:
+        """Users whose email or userId contains ``text`` (ignoring case), most recently
+        updated first: the console's user search, not an Iterable endpoint."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._db.query(
+            "SELECT * FROM users WHERE email LIKE ?1 ESCAPE '\\' OR user_id LIKE ?1 ESCAPE '\\'"
+            " ORDER BY updated_at DESC, pk DESC LIMIT ?2",
+            (pattern, limit),
+        )
+        return [User(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5]) for row in rows]
