@@ -240,6 +240,16 @@ CONFIG_SCHEMA = th.PropertiesList(
                     "warns once per field and counts truncated_values in the summary.",
                 ),
                 th.Property(
+                    "on_filtered_fields",
+                    th.StringType,
+                    allowed_values=["warn", "reject"],
+                    description="Iterable applied a record but dropped some of its fields "
+                    "(filteredOutFields: the project drops unrecognized fields): 'warn' "
+                    "(default) names the fields once and counts filtered_out_fields in the "
+                    "summary; 'reject' also writes each such record to the rejects file "
+                    "(filtered_out_fields), so it is sent again next run.",
+                ),
+                th.Property(
                     "update_existing_users_only",
                     th.BooleanType,
                     description="list-<id>: subscribe only users that already exist.",
@@ -359,6 +369,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="On SIGTERM or SIGINT: how long to keep sending what was already read "
         "before stopping; then a final STATE covers exactly what Iterable acknowledged. "
         "A second signal stops at once.",
+    ),
+    th.Property(
+        "not_found_retry_seconds",
+        NUMBER_OR_TEXT,
+        default=120,
+        description="Iterable applies bulk user writes asynchronously, so an event or "
+        "purchase for a user this run itself just created can be answered 'not found'. "
+        "Such records are sent again, with growing pauses, for up to this many seconds "
+        "before they are rejected (user_not_found); records for users the run did not "
+        "write are rejected at once. 0 rejects at once.",
     ),
     th.Property(
         "dry_run",

@@ -45,6 +45,9 @@ class Reason(str, Enum):
     DISALLOWED_EVENT_NAME = "disallowed_event_name"
     TYPE_MISMATCH = "type_mismatch"
     BAD_REQUEST = "bad_request"
+    # Iterable applied the record without some of its fields (a project that drops
+    # unrecognized fields), on a stream with on_filtered_fields 'reject'.
+    FILTERED_OUT_FIELDS = "filtered_out_fields"
 
     def __str__(self) -> str:
         return self.value

@@ -36,6 +36,8 @@ from target_iterable.mapping.values import (
 
 OnDelete = Literal["ignore", "delete", "forget"]
 ON_DELETE_MODES: tuple[OnDelete, ...] = ("ignore", "delete", "forget")
+OnFilteredFields = Literal["warn", "reject"]
+ON_FILTERED_FIELDS_MODES: tuple[OnFilteredFields, ...] = ("warn", "reject")
 SchemaViolations = Literal["reject", "fail"]
 SyncMode = Literal["upsert", "mirror", "all"]
 SYNC_MODES: tuple[SyncMode, ...] = ("upsert", "mirror", "all")
@@ -75,6 +77,8 @@ class StreamOptions:
     # values over Iterable's size per field.
     inexact_numbers: InexactNumbers = "round"
     long_values: LongValues = "reject"
+    # Fields Iterable dropped from an applied record (filteredOutFields).
+    on_filtered_fields: OnFilteredFields = "warn"
     update_existing_users_only: bool = False
     channel_unsubscribe: bool = False
     map_all_pages_to_one_event: bool = False
@@ -140,6 +144,9 @@ class Settings:
     dry_run: bool
     dry_run_path: str
     stop_grace_seconds: float
+    # Iterable applies bulk writes asynchronously: how long an event for a user this
+    # run itself wrote may be answered "not found" before it is rejected.
+    not_found_retry_seconds: float
 
     def options_for(self, stream_name: str) -> StreamOptions:
         return self.stream_options.get(stream_name, NO_OPTIONS)
@@ -191,6 +198,7 @@ class Settings:
             dry_run=parser.flag("dry_run"),
             dry_run_path=parser.text("dry_run_path"),
             stop_grace_seconds=parser.number("stop_grace_seconds", minimum=0),
+            not_found_retry_seconds=parser.number("not_found_retry_seconds", minimum=0),
         )
         if parser.problems:
             raise ConfigurationError(
@@ -208,6 +216,7 @@ _OPTION_CHOICES: dict[str, tuple[str, ...]] = {
     "sync_mode": SYNC_MODES,
     "inexact_numbers": INEXACT_NUMBER_MODES,
     "long_values": LONG_VALUE_MODES,
+    "on_filtered_fields": ON_FILTERED_FIELDS_MODES,
 }
 
 

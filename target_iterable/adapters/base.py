@@ -117,6 +117,8 @@ class ObjectAdapter(abc.ABC):
     # An action (a journey, a send…): at most once per key and payload, needs key
     # properties, and a run is capped by max_actions_per_run.
     is_action: ClassVar[bool] = False
+    # Whether some of its requests create or update users (see ``writes_user``).
+    writes_users: ClassVar[bool] = False
 
     def __init__(self, stream: StreamSpec, context: DeliveryContext) -> None:
         self.stream = stream
@@ -151,6 +153,11 @@ class ObjectAdapter(abc.ABC):
         """The fields whose types Iterable locks (decoded on the rare paths that need them)."""
         fields: Mapping[str, Any] = prepared.payload().get("dataFields", {})
         return fields
+
+    def writes_user(self, prepared: PreparedRecord) -> bool:
+        """Whether Iterable acknowledging this record means its user exists (once
+        Iterable has applied it: bulk writes are asynchronous)."""
+        return False
 
     @abc.abstractmethod
     def type_scope(self, prepared: PreparedRecord) -> str:

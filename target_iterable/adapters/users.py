@@ -113,6 +113,7 @@ class UsersAdapter(ObjectAdapter):
     envelope = Envelope(b'{"users":[', b"]}")
     supports_mirror = True
     deletion_routes = frozenset({DELETE, FORGET})
+    writes_users = True
 
     def items_per_request(self, settings: Settings) -> int:
         return settings.users_batch_size
@@ -196,6 +197,9 @@ class UsersAdapter(ObjectAdapter):
 
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         return merge_duplicate_users(pending)
+
+    def writes_user(self, prepared: PreparedRecord) -> bool:
+        return prepared.route == UPDATE
 
     def refusals_before_post(self, batch: Sequence[PreparedRecord]) -> dict[int, Failure]:
         """Forgets past the day's quota; and, on update-only streams, users Iterable

@@ -9,6 +9,7 @@ events batch is sent, every users record read so far is sent and answered.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection
 from typing import Any, Protocol, TypeVar
 
@@ -17,6 +18,7 @@ from target_iterable.delivery.locked_types import LockedTypes
 from target_iterable.delivery.plan import PlanFile
 from target_iterable.delivery.rejects import RejectedRecord, RejectsFile
 from target_iterable.delivery.run_summary import RunSummary
+from target_iterable.delivery.written_users import WrittenUsers
 from target_iterable.iterable.client import IterableClient
 from target_iterable.reasons import Reason
 from target_iterable.settings import Settings, StreamOptions
@@ -59,6 +61,10 @@ class DeliveryContext:
         self._user_fields_read = False
         # Requests were dropped unsent (a failure, a stop): no STATE may follow.
         self.abandoned = False
+        # Set with ``abandoned``: senders waiting to retry give up at once.
+        self.stopping = threading.Event()
+        # Users this run wrote (an event answered "not found" for one is retried).
+        self.written_users = WrittenUsers()
 
     # Sending --------------------------------------------------------------------------
 
@@ -85,6 +91,7 @@ class DeliveryContext:
         """Drop queued requests, let those in flight finish (their records are not
         claimed by any STATE, so nothing is lost: a restart sends them again)."""
         self.abandoned = True
+        self.stopping.set()
         for dispatcher in list(self._dispatchers.values()):
             dispatcher.abandon()
 

@@ -38,6 +38,8 @@ class PreparedRecord:
     identity: str | None = None
     removal: bool = False
     source_digest: bytes | None = None
+    # When Iterable first answered "not found" for its user (time.monotonic()).
+    not_found_since: float | None = None
 
     @classmethod
     def of_person_payload(

@@ -44,6 +44,11 @@ class StreamStats:
         # Counted while mapping, on the reading thread only.
         self.adjusted[kind] += values
 
+    def count_filtered(self, records: int) -> None:
+        """Records Iterable applied without some of their fields (filteredOutFields)."""
+        with self._lock:
+            self.adjusted["filtered_out_fields"] += records
+
     def count_deleted(self, records: int) -> None:
         with self._lock:
             self.deleted += records

@@ -15,6 +15,7 @@ each record of the body ends accepted or rejected with a reason:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from target_iterable.iterable.field_types import flatten_fields, type_conflicts
 from target_iterable.iterable.responses import (
     TYPE_MISMATCH_CODE,
     fail_count,
+    filtered_out_fields,
     record_failures,
     validation_errors,
 )
@@ -48,6 +50,7 @@ class RequestSender:
         self.adapter = adapter
         self.context = adapter.context
         self.stream = adapter.stream.name
+        self._warned_filtered: set[str] = set()
         self.stats = stats
         self.tracker = tracker
 
@@ -103,19 +106,29 @@ class RequestSender:
                 len(failures),
             )
         resend = [batch[i] for i, failure in failures.items() if failure is RESEND_ALONE]
+        self._account_for_filtered_fields(batch, response, failures)
+        later = self._not_visible_yet(batch, failures)
+        for index in later:
+            del failures[index]
         rejected = 0
         for index, failure in failures.items():
             if failure is not RESEND_ALONE:
                 self.reject_prepared(batch[index], *failure)
                 rejected += batch[index].record_count
-        records = sum(p.record_count for p in batch) - sum(p.record_count for p in resend)
+        records = sum(p.record_count for i, p in enumerate(batch) if i not in later) - sum(
+            p.record_count for p in resend
+        )
         self.stats.count_request(
             records=records,
             accepted=records - rejected,
             attempts=response.attempts,
             throttled=response.throttled,
         )
-        accepted = [p for i, p in enumerate(batch) if i not in failures]
+        accepted = [p for i, p in enumerate(batch) if i not in failures and i not in later]
+        if self.adapter.writes_users:
+            self.context.written_users.add(
+                {key for p in accepted if self.adapter.writes_user(p) for key in p.user_keys()}
+            )
         deletions = self.adapter.deletion_routes
         self.stats.count_deleted(
             sum(p.record_count for p in accepted if p.removal or p.route in deletions)
@@ -125,6 +138,89 @@ class RequestSender:
             self.tracker.acknowledged(accepted)
         for prepared in resend:
             self.send([prepared])
+        if later:
+            self._send_after_pause([batch[i] for i in later])
+
+    def _account_for_filtered_fields(
+        self, batch: Sequence[PreparedRecord], response: ApiResponse, failures: dict[int, Failure]
+    ) -> None:
+        """``filteredOutFields``: Iterable applied the records without these fields (the
+        project drops unrecognized fields). Never silent: warned once per field, counted,
+        and with on_filtered_fields 'reject' the records carrying one are rejected."""
+        dropped = set(filtered_out_fields(response.body))
+        if not dropped:
+            return
+        carried: dict[int, list[str]] = {}
+        for index, prepared in enumerate(batch):
+            paths = {path for path, _ in flatten_fields(self.adapter.fields_of(prepared))}
+            if index not in failures and dropped & paths:
+                carried[index] = sorted(dropped & paths)
+        new = sorted(dropped - self._warned_filtered)
+        if new:
+            self._warned_filtered.update(new)
+            logger.warning(
+                "Stream '%s': Iterable dropped the fields %s from the records it applied "
+                "(the project drops unrecognized fields); add them to the project's data "
+                "schema in Iterable, or remove them with a stream map",
+                self.stream,
+                new,
+            )
+        self.stats.count_filtered(len(carried))
+        if self.adapter.options.on_filtered_fields == "reject":
+            for index, names in carried.items():
+                failures[index] = (
+                    Reason.FILTERED_OUT_FIELDS,
+                    f"Iterable applied the record without the fields {names} (the project "
+                    "drops unrecognized fields); on_filtered_fields is 'reject'",
+                )
+
+    def _not_visible_yet(
+        self, batch: Sequence[PreparedRecord], failures: dict[int, Failure]
+    ) -> list[int]:
+        """Records answered "not found" for a user this run itself wrote, within
+        ``not_found_retry_seconds``: Iterable applies bulk writes asynchronously,
+        so the user may not be visible yet. The others stay rejected, saying how
+        long they were retried."""
+        limit = self.context.settings.not_found_retry_seconds
+        written = self.context.written_users
+        now = time.monotonic()
+        later = []
+        for index, failure in failures.items():
+            if failure is RESEND_ALONE or failure[0] is not Reason.USER_NOT_FOUND:
+                continue
+            prepared = batch[index]
+            if not any(written.may_contain(key) for key in prepared.user_keys()):
+                continue
+            if prepared.not_found_since is None:
+                prepared.not_found_since = now
+            waited = now - prepared.not_found_since
+            if waited < limit:
+                later.append(index)
+            else:
+                failures[index] = (
+                    failure[0],
+                    f"{failure[1]}; still not found {waited:.0f} s after this run wrote the "
+                    "user (not_found_retry_seconds)",
+                )
+        return later
+
+    def _send_after_pause(self, records: list[PreparedRecord]) -> None:
+        """Send records again after a pause that doubles with the time they have
+        waited (1, 1, 2, 4… s), within ``not_found_retry_seconds``. A stopping run
+        sends nothing more: the records are claimed by no STATE, so a restart sends them."""
+        limit = self.context.settings.not_found_retry_seconds
+        waited = time.monotonic() - min(p.not_found_since or 0.0 for p in records)
+        pause = max(0.0, min(max(1.0, waited), limit - waited))
+        logger.info(
+            "Iterable answered 'not found' for %d records of '%s' whose users this run wrote "
+            "(it applies bulk writes asynchronously); sending them again in %.0f s",
+            len(records),
+            self.stream,
+            pause,
+        )
+        if self.context.stopping.wait(pause):
+            return
+        self.send(records)
 
     def failures_in(
         self, response: ApiResponse, batch: Sequence[PreparedRecord]

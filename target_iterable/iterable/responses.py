@@ -88,6 +88,13 @@ def disallowed_event_names(body: Mapping[str, Any]) -> set[str]:
     return {str(name) for name in names} if isinstance(names, list) else set()
 
 
+def filtered_out_fields(body: Mapping[str, Any]) -> list[str]:
+    """``filteredOutFields``: fields Iterable dropped from the request's records because
+    the project drops unrecognized fields (bulkUpdate, trackBulk; the rest was applied)."""
+    names = body.get("filteredOutFields")
+    return [str(name) for name in names] if isinstance(names, list) else []
+
+
 # The code of a 400 refusing a whole request for a value whose type Iterable locked.
 TYPE_MISMATCH_CODE = "RequestFieldsTypesMismatched"
 
