@@ -296,6 +296,8 @@ class TargetIterable(TargetOverrides):
             self.begin_stop(signum)
         try:
             self.drain_all()  # sends, waits for every answer, then writes the STATE
+            # Without any STATE read, drain_all writes none, so nothing waited yet.
+            self.delivery.wait_for_requests()
         except REPORTED_ERRORS as exc:
             self.logger.error("could not deliver the records read before the signal: %s", exc)
             self.delivery.abandon_requests()
