@@ -12,12 +12,15 @@ import os
 import platform
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchmarks.harness import ROOT
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+# The same figures, machine-readable: what benchmarks/plots.py draws from.
+RESULTS_JSON = ROOT / "benchmarks" / "results.json"
 
 
 @dataclass
@@ -34,6 +37,11 @@ class Row:
     peak_rss_mb: float | None = None
     wall_seconds: float | None = None
     result: str = ""
+    # For the figures (benchmarks/plots.py): which one the row feeds, its short label,
+    # and, for throughput, the ceiling in records per second.
+    figure: str | None = None
+    label: str = ""
+    ceiling: float | None = None
 
 
 @dataclass
@@ -154,3 +162,13 @@ def render(report: Report, setting: list[str], elapsed: float, quick: bool) -> s
         lines += ["Failed runs:", *(f"- {error}" for error in report.errors), ""]
     lines += [f"Whole benchmark: {elapsed:.0f} s.", ""]
     return "\n".join(lines)
+
+
+def results_document(report: Report, setting: list[str], elapsed: float) -> dict[str, Any]:
+    """The figures as data (results.json): every row, and the machine they ran on."""
+    return {
+        "machine": [line.removeprefix("- ") for line in setting],
+        "elapsed_seconds": round(elapsed, 1),
+        "rows": [asdict(row) for row in report.rows],
+        "errors": list(report.errors),
+    }

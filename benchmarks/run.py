@@ -14,12 +14,14 @@ This module is the command line only: the scenarios (API-bound, CPU-bound, memor
 are in benchmarks.scenarios, running and measuring one process in
 benchmarks.harness, the table and machine information in benchmarks.report.
 
-A full run writes the table to benchmarks/RESULTS.md.
+A full run writes the table to benchmarks/RESULTS.md, the figures as data to
+benchmarks/results.json, and draws them (benchmarks.plots) into benchmarks/figures/.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -27,7 +29,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.report import RESULTS, machine, render
+from benchmarks.plots import FIGURES, draw
+from benchmarks.report import RESULTS, RESULTS_JSON, machine, render, results_document
 from benchmarks.scenarios import FULL, QUICK, SCENARIOS, run_scenarios
 
 
@@ -47,11 +50,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"inputs, configs and logs kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    text = render(report, setting, time.perf_counter() - started, quick=args.quick)
+    elapsed = time.perf_counter() - started
+    text = render(report, setting, elapsed, quick=args.quick)
     print(text)
     # Only a full, clean run replaces the figures others quote.
     if not args.quick and args.only is None and not report.errors:
         RESULTS.write_text(text)
+        document = results_document(report, setting, elapsed)
+        RESULTS_JSON.write_text(json.dumps(document, indent=2) + "\n")
+        for path in draw(document, FIGURES):
+            print(f"figure: {path.relative_to(RESULTS.parent.parent)}")
     return 1 if report.errors else 0
 
 

@@ -52,6 +52,7 @@ LATENCY_MS = 150
 BATCH_SIZE = 1000  # the target's default users_batch_size and events_batch_size
 USERS_LIMIT = 5  # requests per second Iterable allows users/bulkUpdate
 EVENTS_LIMIT = 10  # … and events/trackBulk
+ENDPOINT_OF = {"users": USERS_ENDPOINT, "events": EVENTS_ENDPOINT}
 THROUGHPUT_GOAL = 0.95
 CPU_RATIO_GOAL = 0.5
 UNCHANGED_CPU_RATIO_GOAL = 0.3
@@ -117,6 +118,9 @@ def api_row(
             peak_rss_mb=run.peak_rss_mb,
             wall_seconds=run.wall_seconds,
             result="PASS" if fraction >= THROUGHPUT_GOAL else "FAIL",
+            figure="throughput",
+            label=f"{stream} ({ENDPOINT_OF[stream].rsplit('/', 1)[-1]}, {limit} req/s)",
+            ceiling=ceiling,
         )
     )
     report.notes.append(
@@ -210,6 +214,8 @@ def cpu_bound(sizes: Sizes, work: Path, report: Report) -> None:
             peak_rss_mb=target.peak_rss_mb,
             wall_seconds=target.wall_seconds,
             result="PASS" if ratio <= CPU_RATIO_GOAL else "FAIL",
+            figure="cpu",
+            label="target-iterable",
         )
     )
     report.rows.append(
@@ -221,6 +227,8 @@ def cpu_bound(sizes: Sizes, work: Path, report: Report) -> None:
             ratio=1.0,
             peak_rss_mb=noop.peak_rss_mb,
             wall_seconds=noop.wall_seconds,
+            figure="cpu",
+            label="no-op SDK target",
         )
     )
     report.notes.append(

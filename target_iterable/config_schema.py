@@ -397,6 +397,23 @@ CONFIG_SCHEMA = th.PropertiesList(
         '{"stream", "method", "path", "body"}, with the body exactly as it would go out.',
     ),
     th.Property(
+        "progress_seconds",
+        NUMBER_OR_TEXT,
+        default=15,
+        description="While records flow, one INFO line per active stream at most this often: "
+        "received, sent, accepted, rejected, unchanged, records/s, and the share of "
+        "Iterable's documented rate limit in use. 0 turns it off.",
+    ),
+    th.Property(
+        "run_report_path",
+        th.StringType,
+        default="",
+        description="A JSON report written at the end of every run, failed or stopped ones "
+        "too: per-stream counts, reject reasons, requests, retries, rate-limited answers, "
+        "bytes, durations, the last STATE and the exit status (schemas/run-report.schema.json)."
+        " Empty: no report.",
+    ),
+    th.Property(
         "skip_unknown_streams",
         th.BooleanType,
         default=False,

@@ -92,6 +92,7 @@ class TargetOverrides(Target):
     def _write_state_message(self, state: dict[str, Any]) -> None:
         if self.before_state_message():
             super()._write_state_message(state)
+            self.state_emitted(state)
 
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         """SIGTERM / Ctrl-C: stop reading at the next message boundary (the SDK would
@@ -136,6 +137,10 @@ class TargetOverrides(Target):
         )
 
     # Public hooks -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def state_emitted(self, state: dict[str, Any]) -> None:
+        """A STATE message was written to stdout (for the run report)."""
 
     @property
     @abc.abstractmethod

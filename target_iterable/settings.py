@@ -147,6 +147,9 @@ class Settings:
     # Iterable applies bulk writes asynchronously: how long an event for a user this
     # run itself wrote may be answered "not found" before it is rejected.
     not_found_retry_seconds: float
+    # What an operator sees: progress lines, and the report at the end (off when empty).
+    progress_seconds: float
+    run_report_path: str | None
 
     def options_for(self, stream_name: str) -> StreamOptions:
         return self.stream_options.get(stream_name, NO_OPTIONS)
@@ -199,6 +202,8 @@ class Settings:
             dry_run_path=parser.text("dry_run_path"),
             stop_grace_seconds=parser.number("stop_grace_seconds", minimum=0),
             not_found_retry_seconds=parser.number("not_found_retry_seconds", minimum=0),
+            progress_seconds=parser.number("progress_seconds", minimum=0),
+            run_report_path=parser.optional_text("run_report_path"),
         )
         if parser.problems:
             raise ConfigurationError(
@@ -236,6 +241,16 @@ class _Parser:
         if not isinstance(value, str) or not value:
             self._bad(name, value, "a non-empty string")
             return ""
+        return value
+
+    def optional_text(self, name: str) -> str | None:
+        """A string that may be left empty (or out): None."""
+        value = self.config.get(name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            self._bad(name, value, "a string")
+            return None
         return value
 
     def flag(self, name: str, default: bool = False) -> bool:

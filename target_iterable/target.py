@@ -10,9 +10,11 @@ in the ``DeliveryContext`` built here, once.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import threading
+import time
 from typing import Any, ClassVar
 
 from singer_sdk.helpers.capabilities import CapabilitiesEnum, PluginCapabilities, TargetCapabilities
@@ -29,9 +31,11 @@ from target_iterable.errors import (
 )
 from target_iterable.iterable.client import ClientSettings, IterableClient
 from target_iterable.iterable.retry import RetryPolicy
+from target_iterable.progress import ProgressReporter
 from target_iterable.reader import INPUT_ERRORS, SingerLineReader
 from target_iterable.reasons import Reason
 from target_iterable.routing import sink_class_for
+from target_iterable.run_report import RunClock, RunOutcome, Status, build_report, write_report
 from target_iterable.sdk_overrides import TargetOverrides
 from target_iterable.settings import Settings, check_stream_maps
 from target_iterable.sinks.base import IterableSink
@@ -84,6 +88,7 @@ class TargetIterable(TargetOverrides):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.clock = RunClock(dt.datetime.now(dt.timezone.utc), time.monotonic())
         # Sender threads must leave on time to keep Iterable's rate limits full while
         # the reader is busy: a far shorter GIL switch interval than Python's 5 ms.
         sys.setswitchinterval(GIL_SWITCH_SECONDS)
@@ -100,6 +105,15 @@ class TargetIterable(TargetOverrides):
         self.max_parallelism = 1
         # Started by the first termination signal (stop_grace_seconds).
         self._grace_deadline: threading.Timer | None = None
+        self.progress = ProgressReporter(
+            self.delivery.run_summary,
+            self.settings.progress_seconds,
+            lambda line: self.logger.info("Progress: %s", line),
+            share_of_limit=not self.settings.dry_run,
+        )
+        # For the run report: the last STATE written, and the line that failed the run.
+        self.last_state: dict[str, Any] | None = None
+        self.failure_line: str | None = None
 
     # Routing --------------------------------------------------------------------------
 
@@ -176,6 +190,9 @@ class TargetIterable(TargetOverrides):
         self.delivery.rejects.sync()
         return not self.settings.dry_run and not self.delivery.abandoned
 
+    def state_emitted(self, state: dict[str, Any]) -> None:
+        self.last_state = state
+
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
         self.delivery.close()
@@ -193,6 +210,7 @@ class TargetIterable(TargetOverrides):
     # Reporting ------------------------------------------------------------------------
 
     def log_summary(self) -> None:
+        self.progress.stop()
         rejects = self.delivery.rejects
         rejects.close()
         dry_run = self.settings.dry_run
@@ -223,17 +241,42 @@ class TargetIterable(TargetOverrides):
             if stats.received and stats.rejected_total / stats.received > limit
         ]
         for stats in failed:
-            self.logger.error(
-                "target-iterable failed: stream '%s' rejected %d of %d records (%.0f%%), over "
-                "max_rejected_ratio %.0f%%; every rejected record is in %s",
-                stats.stream,
-                stats.rejected_total,
-                stats.received,
-                100 * stats.rejected_total / stats.received,
-                100 * limit,
-                self.delivery.rejects.path,
+            self.fail(
+                f"stream '{stats.stream}' rejected {stats.rejected_total} of {stats.received} "
+                f"records ({100 * stats.rejected_total / stats.received:.0f}%), over "
+                f"max_rejected_ratio {100 * limit:.0f}%; every rejected record is in "
+                f"{self.delivery.rejects.path}"
             )
         return 1 if failed else 0
+
+    def fail(self, message: str) -> None:
+        """Log the line that fails the run; the run report keeps the first one. (No
+        such line quotes a record's value: schema violations name the field and rule.)"""
+        self.logger.error("target-iterable failed: %s", message)
+        if self.failure_line is None:
+            self.failure_line = f"target-iterable failed: {message}"
+
+    def write_run_report(self, exit_code: int, status: Status) -> None:
+        """The run report, when run_report_path asks for one; a report that cannot be
+        written is logged, and never changes how the run ends."""
+        path = self.settings.run_report_path
+        if path is None:
+            return
+        document = build_report(
+            streams=self.delivery.run_summary.streams(),
+            outcome=RunOutcome(exit_code, status, self.failure_line),
+            clock=self.clock,
+            ended_at=dt.datetime.now(dt.timezone.utc),
+            ended_monotonic=time.monotonic(),
+            last_state=self.last_state,
+            dry_run=self.settings.dry_run,
+            rejects_path=str(self.delivery.rejects.path),
+            rejects_count=self.delivery.rejects.count,
+        )
+        try:
+            write_report(path, document)
+        except OSError as exc:
+            self.logger.error("could not write the run report to %s: %s", path, exc)
 
     # CLI ------------------------------------------------------------------------------
 
@@ -254,23 +297,40 @@ class TargetIterable(TargetOverrides):
         return target.run(file_input)
 
     def run(self, file_input: Any = None) -> int:
-        """Read all input and deliver it; return the process exit code."""
+        """Read all input and deliver it; report how it ended; return the exit code."""
+        self.progress.start()
+        try:
+            exit_code, status = self.deliver(file_input)
+        except BaseException as exc:
+            # A bug, not a refusal: the traceback follows in the log, not in the report,
+            # since an unexpected error's text may quote a record.
+            self.progress.stop()
+            self.failure_line = f"unexpected {type(exc).__name__}: see the traceback in the log"
+            self.write_run_report(1, "crashed")
+            raise
+        self.write_run_report(exit_code, status)
+        return exit_code
+
+    def deliver(self, file_input: Any) -> tuple[int, Status]:
+        """Read all input and deliver it: the exit code, and how the run ended."""
         try:
             self.listen(file_input)
         except TerminationRequested as stop:
             self.stop_gracefully(stop.signum)
+            self.failure_line = f"stopped by signal {stop.signum}"
             self.log_summary()
-            return 128 + stop.signum
+            return 128 + stop.signum, "stopped"
         except REPORTED_ERRORS as exc:
-            self.logger.error("target-iterable failed: %s", exc.args[0] if exc.args else exc)
+            self.fail(str(exc.args[0] if exc.args else exc))
             if isinstance(exc, INPUT_FAILURES):
                 self.deliver_before_failure()
             else:
                 self.delivery.abandon_requests()
             self.log_summary()
-            return 1
+            return 1, "failed"
         self.log_summary()
-        return 0 if self.settings.dry_run else self.reject_policy_exit_code()
+        exit_code = 0 if self.settings.dry_run else self.reject_policy_exit_code()
+        return exit_code, "succeeded" if exit_code == 0 else "failed"
 
     def begin_stop(self, signum: int) -> None:
         """SIGTERM or SIGINT (Meltano, Airflow and Kubernetes stop a job so): reading stops
@@ -296,6 +356,8 @@ class TargetIterable(TargetOverrides):
             self.begin_stop(signum)
         try:
             self.drain_all()  # sends, waits for every answer, then writes the STATE
+            # Without any STATE read, drain_all writes none, so nothing waited yet.
+            self.delivery.wait_for_requests()
         except REPORTED_ERRORS as exc:
             self.logger.error("could not deliver the records read before the signal: %s", exc)
             self.delivery.abandon_requests()
@@ -308,6 +370,8 @@ class TargetIterable(TargetOverrides):
         a restart from the last STATE sends them again."""
         self.logger.warning("Signal %d again: stopping now, without a final STATE", signum)
         self.delivery.rejects.sync()
+        self.failure_line = f"stopped at once by a second signal {signum}, without a final STATE"
+        self.write_run_report(128 + signum, "stopped")
         os._exit(128 + signum)
 
     def grace_period_over(self) -> None:

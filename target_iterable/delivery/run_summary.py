@@ -1,14 +1,38 @@
-"""Per-stream delivery counters and the end-of-run summary."""
+"""Per-stream delivery counters and the end-of-run summary.
+
+The same counters feed the summary lines, the SDK metrics, the progress lines
+(progress.py) and the run report (run_report.py): one count, four views.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 from singer_sdk import metrics
 
 from target_iterable.reasons import Reason
+
+
+@dataclass(frozen=True)
+class StreamCounts:
+    """A stream's counts at one instant (what a progress line compares)."""
+
+    stream: str
+    received: int = 0
+    sent: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    unchanged: int = 0
+    # Requests and their retries: each one spends a permit of Iterable's rate limit.
+    attempts: int = 0
+
+    @property
+    def settled(self) -> int:
+        """Records whose fate is known: accepted, rejected or unchanged (not sent)."""
+        return self.accepted + self.rejected + self.unchanged
 
 
 @dataclass
@@ -30,6 +54,14 @@ class StreamStats:
     # Values the value rules changed without refusing their record (mapping/values.py:
     # inexact_numbers, dropped_array_nulls, renamed_fields, truncated_values).
     adjusted: Counter[str] = field(default_factory=Counter)
+    # Request body bytes, once per request (a retry sends the same body again).
+    bytes_sent: int = 0
+    # The endpoints (iterable/limits.py names) the stream's requests go to, for the
+    # share of Iterable's rate limit in the progress lines.
+    endpoints: set[str] = field(default_factory=set)
+    # Monotonic clock: the stream's first SCHEMA, and its last answer from Iterable.
+    started_at: float = field(default_factory=time.monotonic)
+    last_answer_at: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count_received(self) -> None:
@@ -57,8 +89,16 @@ class StreamStats:
         with self._lock:
             self.rejected[reason.value] += 1
 
+    def note_endpoint(self, endpoint: str) -> None:
+        self.endpoints.add(endpoint)
+
+    def count_bytes(self, body_bytes: int) -> None:
+        with self._lock:
+            self.bytes_sent += body_bytes
+
     def count_request(self, *, records: int, accepted: int, attempts: int, throttled: int) -> None:
         with self._lock:
+            self.last_answer_at = time.monotonic()
             self.requests += 1
             self.sent += records
             self.accepted += accepted
@@ -67,6 +107,7 @@ class StreamStats:
 
     def count_failed_request(self, *, attempts: int, throttled: int) -> None:
         with self._lock:
+            self.last_answer_at = time.monotonic()
             self.requests += 1
             self.retries += attempts - 1
             self.throttled += throttled
@@ -74,6 +115,19 @@ class StreamStats:
     @property
     def rejected_total(self) -> int:
         return sum(self.rejected.values())
+
+    def snapshot(self) -> StreamCounts:
+        """The counters at one instant, safe to read while sender threads count."""
+        with self._lock:
+            return StreamCounts(
+                stream=self.stream,
+                received=self.received,
+                sent=self.sent,
+                accepted=self.accepted,
+                rejected=self.rejected_total,
+                unchanged=self.unchanged,
+                attempts=self.requests + self.retries,
+            )
 
     def emit_metrics(self) -> None:
         """The summary as Singer SDK metric points (``METRIC: {...}`` log lines)."""

@@ -65,6 +65,7 @@ class RequestSender:
             return
         route = batch[0].route
         body = self.adapter.envelope_for(route).wrap([p.item for p in batch])
+        self.stats.count_bytes(len(body))
         try:
             with planning_for(self.stream):
                 response = self.adapter.post(body, route)

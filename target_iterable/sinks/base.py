@@ -125,6 +125,7 @@ class ObjectSink(IterableSink):
             )
         self.adapter = self.adapter_class(self.stream_spec, self.context)
         self.delivery = StreamDelivery(self.adapter)
+        self.stats.note_endpoint(self.adapter.endpoint)
         self.kind = self.adapter.kind
         self.waits_for = self.adapter.waits_for
         tracker = self.delivery.tracker
