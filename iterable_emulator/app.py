@@ -2,9 +2,12 @@
 
 For each API request, in order: the fault switches (which act before anything
 is processed, so a faulted request changes no state), the ``Api-Key`` check,
-the endpoint's rate limit, the 4 MB body limit, JSON parsing and validation
-against the spec's schema, then the handler. Errors are answered in Iterable's
-envelope. ``/_emulator/`` endpoints skip all of it but JSON parsing.
+the endpoint's rate limit, the 4 MB body limit (rule: body-4mb), JSON parsing
+and validation against the spec's schema, then the handler, or, for Iterable's
+asynchronous writes under a processing delay, the handler's rehearsal and a
+place in ``pending``. Due pending writes are applied before any request.
+Errors are answered in Iterable's envelope. ``/_emulator/`` endpoints skip all of it
+but JSON parsing.
 """
 
 from __future__ import annotations
@@ -86,6 +89,17 @@ def _server_error(plan: FaultPlan) -> Response:
     return json_response(status, {"msg": title, "code": "GenericError", "params": None})
 
 
+def _answer(endpoint: Endpoint, call: Call) -> Reply:
+    """The handler's reply, or the error it raised as Iterable's envelope."""
+    try:
+        return endpoint.handler(call)
+    except IterableError as error:
+        return Reply(error.status, error.body())
+    except Exception:
+        logger.exception("Handler %s failed", endpoint.handler.__name__)
+        return Reply(500, {"msg": "The emulator failed; see its log", "code": "GenericError"})
+
+
 def _drop_connection(environ: dict[str, Any]) -> Response:
     """Close the connection without answering: the client sees a connection error.
 
@@ -125,6 +139,8 @@ class EmulatorApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         environ[ARRIVED_AT] = self.emulator.limiter.clock()
+        # Writes whose processing time has come are visible to this request and after.
+        self.emulator.pending.apply_due()
         request = Request(environ)
         try:
             rule, path = URL_MAP.bind_to_environ(environ).match(return_rule=True)
@@ -227,16 +243,17 @@ class EmulatorApp:
             return json_response(error.status, error.body())
         return self._reply(endpoint, incoming.call(self.emulator))
 
-    def _reply(self, endpoint: Endpoint, call: Call) -> Response:
-        try:
-            reply: Reply = endpoint.handler(call)
-        except IterableError as error:
-            return json_response(error.status, error.body())
-        except Exception:
-            logger.exception("Handler %s failed", endpoint.handler.__name__)
-            return json_response(
-                500, {"msg": "The emulator failed; see its log", "code": "GenericError"}
-            )
+    def _reply(self, endpoint: Endpoint, call: Call, name: str = "") -> Response:
+        pending = self.emulator.pending
+        if not (endpoint.deferred and pending.delay_ms > 0):
+            reply = _answer(endpoint, call)
+        else:
+            # rule: async-writes. Answer from a rehearsal, apply the delay later.
+            with pending.ordered():
+                with call.store.rehearsal():
+                    reply = _answer(endpoint, call)
+                if 200 <= reply.status < 300:
+                    pending.defer(name, lambda: endpoint.handler(call))
         return json_response(reply.status, reply.body)
 
     def _rate_limited(self) -> Response:
