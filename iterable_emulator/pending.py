@@ -15,12 +15,33 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from iterable_emulator.calls import Call, Reply
 from iterable_emulator.errors import IterableError
 from iterable_emulator.limits import Clock
 
 logger = logging.getLogger("iterable_emulator")
+
+
+def replay_of(call: Call, records: str | None, reply: Reply) -> Call:
+    """The call to apply later: without the records its answer refused.
+
+    rule: async-answer-from-visible-state. An event answered notFoundEmails must
+    not land when its user appears before it is applied. Bulk answers name the
+    refused records by identifier, so records with a refused identifier are left out.
+    """
+    failed = reply.body.get("failedUpdates") if isinstance(reply.body, dict) else None
+    if records is None or not isinstance(failed, dict) or not isinstance(call.body, dict):
+        return call
+    emails = {v for k, ids in failed.items() if k.endswith("Emails") for v in ids}
+    user_ids = {v for k, ids in failed.items() if k.endswith("UserIds") for v in ids}
+    kept = [
+        record
+        for record in call.body[records]
+        if record.get("email") not in emails and record.get("userId") not in user_ids
+    ]
+    return replace(call, body={**call.body, records: kept})
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,7 @@ def unsubscribe(call: Call) -> Reply:
 
 # Catalogs ------------------------------------------------------------------------------
 # Iterable wraps catalog answers in the envelope, the payload under ``params``.
+# rule: catalog-writes-202: item writes and deletes answer 202 (processed later).
 
 
 def _page_urls(path: str, page: int, page_size: int, total: int) -> dict[str, str]:

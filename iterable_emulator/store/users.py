@@ -385,12 +385,13 @@ class Users:
     def forget(self, request: Mapping[str, Any]) -> None:
         """POST /api/users/forget: delete the user's data and refuse the user from now on.
 
+        rule: forget.
         "Deletes the specified user's data from the Iterable project and prevents
         future data collection about them" [spec: forget]. Both identifiers of the
         user are forgotten, as one group (``unforget`` lifts them together). Later
         writes naming a forgotten identifier are refused: forgottenEmails /
         forgottenUserIds in bulk answers, 409 ForgottenUserError on single-user
-        calls. [FACTS: Responses and errors]
+        calls.
         """
         email, user_id = self._by_project_type(request, "forget")
         with self._db.transaction():
