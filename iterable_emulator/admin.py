@@ -12,6 +12,7 @@ from typing import Any
 from iterable_emulator.calls import Call, Reply
 from iterable_emulator.errors import bad_params
 from iterable_emulator.faults import FaultSwitches
+from iterable_emulator.rules import rules_json
 from iterable_emulator.store.actions import CHANNELS
 
 
@@ -94,3 +95,13 @@ def sends(call: Call) -> Reply:
 
 def requests_log(call: Call) -> Reply:
     return Reply(200, {"requests": call.emulator.stats.requests(call.query.get("path"))})
+
+
+def pending(call: Call) -> Reply:
+    """``{"pending": n, "next_due_ms": ms | null}``: writes answered, not yet applied."""
+    return Reply(200, call.emulator.pending.state())
+
+
+def rules(call: Call) -> Reply:
+    """The rules the emulator enforces, each with its source (see ``rules``)."""
+    return Reply(200, {"rules": rules_json()})

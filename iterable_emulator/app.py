@@ -2,10 +2,12 @@
 
 For each API request, in order: the fault switches (which act before anything
 is processed, so a faulted request changes no state), the ``Api-Key`` check,
-the endpoint's rate limit, the 4 MB body limit, JSON parsing and validation
-against the spec's schema, then the handler. Errors are answered in Iterable's
-envelope. ``/_emulator/`` endpoints skip all of it but JSON parsing; the
-console's HTML pages (``console``) skip all of it.
+the endpoint's rate limit, the 4 MB body limit (rule: body-4mb), JSON parsing
+and validation against the spec's schema, then the handler, or, for Iterable's
+asynchronous writes under a processing delay, the handler's rehearsal and a
+place in ``pending``. Due pending writes are applied before any request.
+Errors are answered in Iterable's envelope. ``/_emulator/`` endpoints skip all of it
+but JSON parsing; the console's HTML pages (``console``) skip all of it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from iterable_emulator.calls import Call, Reply
 from iterable_emulator.emulator import Emulator
 from iterable_emulator.errors import IterableError, batch_too_large
 from iterable_emulator.faults import FaultPlan
+from iterable_emulator.pending import replay_of
 from iterable_emulator.stats import Outcome
 from iterable_emulator.urls import URL_MAP, Endpoint
 
@@ -88,6 +91,17 @@ def _server_error(plan: FaultPlan) -> Response:
     return json_response(status, {"msg": title, "code": "GenericError", "params": None})
 
 
+def _answer(endpoint: Endpoint, call: Call) -> Reply:
+    """The handler's reply, or the error it raised as Iterable's envelope."""
+    try:
+        return endpoint.handler(call)
+    except IterableError as error:
+        return Reply(error.status, error.body())
+    except Exception:
+        logger.exception("Handler %s failed", endpoint.handler.__name__)
+        return Reply(500, {"msg": "The emulator failed; see its log", "code": "GenericError"})
+
+
 def _drop_connection(environ: dict[str, Any]) -> Response:
     """Close the connection without answering: the client sees a connection error.
 
@@ -127,6 +141,8 @@ class EmulatorApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         environ[ARRIVED_AT] = self.emulator.limiter.clock()
+        # Writes whose processing time has come are visible to this request and after.
+        self.emulator.pending.apply_due()
         request = Request(environ)
         page = console.page(self.emulator, request)  # HTML under /, served like /_emulator/
         if page is not None:
@@ -232,16 +248,18 @@ class EmulatorApp:
             return json_response(error.status, error.body())
         return self._reply(endpoint, incoming.call(self.emulator))
 
-    def _reply(self, endpoint: Endpoint, call: Call) -> Response:
-        try:
-            reply: Reply = endpoint.handler(call)
-        except IterableError as error:
-            return json_response(error.status, error.body())
-        except Exception:
-            logger.exception("Handler %s failed", endpoint.handler.__name__)
-            return json_response(
-                500, {"msg": "The emulator failed; see its log", "code": "GenericError"}
-            )
+    def _reply(self, endpoint: Endpoint, call: Call, name: str = "") -> Response:
+        pending = self.emulator.pending
+        if not (endpoint.deferred and pending.delay_ms > 0):
+            reply = _answer(endpoint, call)
+        else:
+            # rule: async-writes. Answer from a rehearsal, apply the delay later.
+            with pending.ordered():
+                with call.store.rehearsal():
+                    reply = _answer(endpoint, call)
+                if 200 <= reply.status < 300:
+                    replay = replay_of(call, endpoint.records, reply)
+                    pending.defer(name, lambda: endpoint.handler(replay))
         return json_response(reply.status, reply.body)
 
     def _rate_limited(self) -> Response:

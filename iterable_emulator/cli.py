@@ -59,6 +59,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="event name trackBulk refuses (repeatable)",
     )
+    parser.add_argument(
+        "--processing-delay-ms",
+        type=int,
+        default=0,
+        metavar="N",
+        help="apply Iterable's asynchronous writes (bulkUpdate, update, track, trackBulk,"
+        " catalog item writes, user deletes) N ms after answering them; 0 applies them"
+        " before answering",
+    )
+    schema = parser.add_argument_group("data schema (also at /_emulator/settings)")
+    schema.add_argument(
+        "--drop-unrecognized-fields",
+        action="store_true",
+        help="the project drops user fields it does not have (filteredOutFields) unless a"
+        " request sets createNewFields: true",
+    )
+    schema.add_argument(
+        "--user-field",
+        action="append",
+        default=[],
+        dest="user_fields",
+        metavar="NAME:TYPE",
+        help="a user field the project has from the start (repeatable), e.g. plan:string",
+    )
+    schema.add_argument("--user-field-limit", type=int, default=1000, metavar="N")
+    schema.add_argument("--event-field-limit", type=int, default=8000, metavar="N")
     actions = parser.add_argument_group(
         "campaigns and journeys (default: any positive id exists; also at /_emulator/settings)"
     )
@@ -133,7 +159,20 @@ def campaigns_from(flags: Sequence[str]) -> dict[str, list[int]] | None:
     return campaigns
 
 
+def user_fields_from(flags: Sequence[str]) -> dict[str, str]:
+    """``["plan:string", "age:long"]`` → ``{"plan": "string", "age": "long"}``."""
+    fields = {}
+    for flag in flags:
+        name, sep, kind = flag.rpartition(":")
+        if not sep or not name:
+            raise ValueError(f"--user-field {flag!r}: expected NAME:TYPE")
+        fields[name] = kind
+    return fields
+
+
 def config_from(args: argparse.Namespace) -> EmulatorConfig:
+    if args.processing_delay_ms < 0:
+        raise ValueError("--processing-delay-ms must be 0 or more")
     switches = FaultSwitches.from_json(
         {
             "latency_ms": args.latency_ms,
@@ -157,6 +196,11 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
         faults=switches,
         campaigns=parse_campaigns(campaigns_from(args.campaigns)),
         workflows=parse_workflows(args.workflows or None),
+        processing_delay_ms=args.processing_delay_ms,
+        drop_unrecognized_fields=args.drop_unrecognized_fields,
+        user_fields=user_fields_from(args.user_fields),
+        user_field_limit=args.user_field_limit,
+        event_field_limit=args.event_field_limit,
     )
 
 
@@ -177,11 +221,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"refusing to bind {args.host!r}: the emulator only listens on loopback")
     try:
         config = config_from(args)
+        emulator = Emulator(config)
     except ValueError as error:
         parser.error(str(error))
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.ERROR)
-    emulator = Emulator(config)
     try:
         server = make_server(args.host, args.port, EmulatorApp(emulator), threaded=True)
     except OSError as error:

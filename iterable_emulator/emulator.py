@@ -14,6 +14,7 @@ from typing import Any
 from iterable_emulator.faults import FaultInjector, FaultSwitches
 from iterable_emulator.identity import ProjectType
 from iterable_emulator.limits import Clock, RateLimiter
+from iterable_emulator.pending import PendingWrites
 from iterable_emulator.stats import Stats
 from iterable_emulator.store import ProjectSettings, Store
 from iterable_emulator.store.actions import CHANNELS
@@ -60,6 +61,11 @@ class EmulatorConfig:
     faults: FaultSwitches = field(default_factory=FaultSwitches)
     campaigns: Campaigns | None = None  # None: any positive campaign id exists
     workflows: frozenset[int] | None = None  # None: any positive workflow id exists
+    processing_delay_ms: int = 0  # rule: async-writes; 0 applies every write at once
+    drop_unrecognized_fields: bool = False  # rule: drop-unrecognized-fields
+    user_fields: Mapping[str, str] = field(default_factory=dict)  # declared: name → type
+    user_field_limit: int = 1000  # rule: user-field-limit
+    event_field_limit: int = 8000  # rule: event-field-limit
 
 
 class Emulator:
@@ -73,6 +79,7 @@ class Emulator:
         self.faults = FaultInjector()
         self.stats = Stats(clock)
         self.validator = BodyValidator()
+        self.pending = PendingWrites(clock)
         self._apply_config()
 
     def _apply_config(self) -> None:
@@ -81,12 +88,18 @@ class Emulator:
         self.store.settings.disallowed_event_names = config.disallowed_event_names
         self.store.settings.campaigns = config.campaigns
         self.store.settings.workflows = config.workflows
+        self.store.settings.drop_unrecognized_fields = config.drop_unrecognized_fields
+        self.store.settings.user_field_limit = config.user_field_limit
+        self.store.settings.event_field_limit = config.event_field_limit
+        self.store.users.declare_fields(config.user_fields)
+        self.pending.delay_ms = config.processing_delay_ms
         self.limiter.enabled = config.rate_limits
         self.limiter.multiplier = config.rate_limit_multiplier
         self.faults.replace(config.faults)
 
     def reset(self) -> None:
         """Clear all state and counters; settings and faults return to the start-up ones."""
+        self.pending.clear()
         self.store.reset()
         self.stats.reset()
         self.limiter.reset()
@@ -102,6 +115,11 @@ class Emulator:
             "log_bodies": self.stats.keep_bodies,
             "campaigns": _campaigns_json(self.store.settings.campaigns),
             "workflows": _ids_json(self.store.settings.workflows),
+            "processing_delay_ms": self.pending.delay_ms,
+            "drop_unrecognized_fields": self.store.settings.drop_unrecognized_fields,
+            "user_fields": self.store.users.field_types(),
+            "user_field_limit": self.store.settings.user_field_limit,
+            "event_field_limit": self.store.settings.event_field_limit,
         }
 
     def update_settings(self, changes: Mapping[str, Any]) -> None:
@@ -133,6 +151,20 @@ class Emulator:
         workflows = (
             parse_workflows(changes["workflows"]) if "workflows" in changes else settings.workflows
         )
+        delay = _count(changes, "processing_delay_ms", self.pending.delay_ms)
+        drop = changes.get("drop_unrecognized_fields", settings.drop_unrecognized_fields)
+        if not isinstance(drop, bool):
+            raise ValueError("drop_unrecognized_fields must be true or false")
+        user_field_limit = _count(changes, "user_field_limit", settings.user_field_limit)
+        event_field_limit = _count(changes, "event_field_limit", settings.event_field_limit)
+        user_fields = changes.get("user_fields", {})
+        if not isinstance(user_fields, dict):
+            raise ValueError("user_fields must be an object of field name: type")
+        self.store.users.declare_fields(user_fields)
+        settings.drop_unrecognized_fields = drop
+        settings.user_field_limit = user_field_limit
+        settings.event_field_limit = event_field_limit
+        self.pending.delay_ms = delay
         settings.campaigns = campaigns
         settings.workflows = workflows
         self.stats.keep_bodies = log_bodies
@@ -140,6 +172,13 @@ class Emulator:
         self.store.settings.disallowed_event_names = frozenset(names)
         self.limiter.enabled = enabled
         self.limiter.multiplier = float(multiplier)
+
+
+def _count(changes: Mapping[str, Any], name: str, default: int) -> int:
+    value = changes.get(name, default)
+    if type(value) is not int or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer")
+    return value
 
 
 def _ids_json(ids: frozenset[int] | None) -> list[int] | None:

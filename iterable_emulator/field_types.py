@@ -4,8 +4,8 @@ Iterable fixes a field's type with the first value it receives and refuses the
 whole request when a later value disagrees, answering 400
 ``RequestFieldsTypesMismatched`` with one ``validationErrors`` entry per
 offending field. User fields are typed project-wide, event fields per event
-name, catalog fields per catalog; nested fields are typed by dotted path
-(``address.city``). [FACTS: Data types]
+name, catalog fields per catalog once mapped; nested fields are typed by dotted
+path (``address.city``). Each rule's source is in ``rules`` (rule ids below).
 
 Pure: the registry is a mapping the store loads and saves.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import Any, Literal
 
 Category = Literal["user", "event", "catalog"]
@@ -26,12 +26,13 @@ FieldKey = tuple[Category, str, str]
 # The types PUT /api/catalogs/{name}/fieldMappings accepts. [spec]
 FIELD_TYPES = frozenset({"boolean", "date", "geo_location", "long", "double", "object", "string"})
 
-# Iterable reads `yyyy-MM-dd`, `yyyy-MM-dd HH:mm:ss +00:00` (the format it
-# returns) and ISO-8601 with a `T` and an offset as dates; `2020-04-13
-# 14:04:09.000` (space, fraction, no offset) stays a string. [FACTS: Data types]
+# rule: date-formats. The formats Iterable's articles list (Catalog Items, Field Data
+# Types): yyyy-MM-dd; yyyy-MM-dd HH:mm:ss; yyyy-MM-dd HH:mm:ss ZZ (-0400 or -04:00);
+# yyyy-MM-ddTHH:mm:ss.SSSZZ (fraction optional, Z or an offset). '2020-04-13
+# 14:04:09.000' (space, fraction, no offset) stays a string [recorded].
 _DATE_FORMATS = (
     re.compile(r"\d{4}-\d{2}-\d{2}"),
-    re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}"),
+    re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}( [+-]\d{2}:?\d{2})?"),
     re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})"),
 )
 
@@ -42,11 +43,33 @@ def is_date(text: str) -> bool:
         return False
     if not any(pattern.fullmatch(text) for pattern in _DATE_FORMATS):
         return False
+    # rule: impossible-dates. A date format naming no real day or time is a string.
     try:
         date.fromisoformat(text[:10])
+        if len(text) > 10:
+            time(int(text[11:13]), int(text[14:16]), int(text[17:19]))
     except ValueError:
         return False
     return True
+
+
+_INTEGER = re.compile(r"[+-]?\d{1,19}")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_LONG_RANGE = range(-(2**63), 2**63)
+
+
+def coerces(expected: str, value: Any) -> bool:
+    """Whether Iterable converts ``value`` to a field of type ``expected``.
+
+    rule: type-coercion. "Values that can be coerced are accepted" ('31' into a
+    long field) [Field Data Types]: a string reading as an integer into a long,
+    as a number into a double. Nothing else is coerced (the stricter reading).
+    """
+    if type(value) is not str:
+        return False
+    if expected == "long":
+        return _INTEGER.fullmatch(value) is not None and int(value) in _LONG_RANGE
+    return expected == "double" and _NUMBER.fullmatch(value) is not None
 
 
 def type_of(value: Any) -> str | None:
@@ -86,8 +109,9 @@ def incoming_types(value: Any) -> list[str]:
 def accepts(expected: str, incoming: str) -> bool:
     """Whether a field locked as ``expected`` takes a value of type ``incoming``.
 
-    A long widens into a double; a date-looking string is still a string (the
-    inference only matters on first write); a geo_location holds an object.
+    A long widens into a double (rule: type-coercion); a date-looking string is
+    still a string (the inference only matters on first write); a geo_location
+    holds an object.
     """
     return (
         incoming == expected
@@ -117,6 +141,15 @@ def field_values(fields: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[
             for child in value:
                 if type(child) is dict:
                     yield from field_values(child, path + ".")
+
+
+def _all_coerce(expected: str, value: Any) -> bool:
+    """Whether every element of ``value`` fits ``expected``, coercion included."""
+    items = value if type(value) is list else [value]
+    return all(
+        item is None or accepts(expected, type_of(item) or "") or coerces(expected, item)
+        for item in items
+    )
 
 
 @dataclass(frozen=True)
@@ -153,7 +186,10 @@ class TypeCheck:
     new_types: dict[FieldKey, str] = field(default_factory=dict)
     mismatches: dict[str, Mismatch] = field(default_factory=dict)
 
-    def check(self, category: Category, scope: str, fields: Mapping[str, Any]) -> None:
+    def check(
+        self, category: Category, scope: str, fields: Mapping[str, Any], *, lock: bool = True
+    ) -> None:
+        """Check ``fields``; with ``lock`` false, new fields stay untyped (catalogs)."""
         new_types, locked = self.new_types, self.locked
         for path, value in field_values(fields):
             types = incoming_types(value)
@@ -162,11 +198,17 @@ class TypeCheck:
             key: FieldKey = (category, scope, path)
             expected = new_types.get(key) or locked.get(key)
             if expected is None:
+                if not lock:
+                    continue
+                # rule: type-lock-first-write
                 expected = new_types[key] = lock_type(types)
             if (len(types) == 1 and types[0] == expected) or all(
                 accepts(expected, incoming) for incoming in types
             ):
                 continue
+            if _all_coerce(expected, value):
+                continue
+            # rule: type-mismatch-rejects-request
             self.mismatches.setdefault(path, Mismatch(path, types, expected, value, category))
 
     def created_fields(self, category: Category) -> list[str]:

@@ -1,7 +1,8 @@
 """Iterable's rules for the two user identifiers, ``email`` and ``userId``.
 
 Projects are email-based, userId-based or hybrid, and each request names a user
-by ``email`` or ``userId``. [FACTS: Identity]
+by ``email`` or ``userId``. (rules identity-hybrid, identity-email-project,
+identity-userid-project)
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Iterable's per-endpoint rate limits, enforced over a sliding one-second window.
 
 Iterable answers 429 ``RateLimitExceeded`` when a project (or, for catalog item
-calls, an API key) exceeds an endpoint's documented rate. [FACTS: Limits per
-endpoint] The clock is injectable so the limiter can be tested without sleeping.
+calls, an API key) exceeds an endpoint's documented rate (rule: rate-limits).
+The clock is injectable so the limiter can be tested without sleeping.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Limit:
 
 
 # The rates from Iterable's spec; endpoints it documents no rate for have none.
+# rule: rate-limits. Each rate is the "Rate limit" line of its operation in the spec.
 BULK_UPDATE_USERS = Limit(5)
 TRACK_BULK = Limit(10)
 CATALOG_ITEMS_BULK = Limit(100, per_api_key=True)

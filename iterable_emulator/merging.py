@@ -35,7 +35,7 @@ def apply_user_fields(
     """Update a user profile the way users/update and bulkUpdate do.
 
     Top-level fields omitted from the request are kept; a field set to null is
-    removed from the profile. [FACTS: Data types] With ``mergeNestedObjects``
+    removed from the profile (rule: nulls-remove-fields). With ``mergeNestedObjects``
     false (Iterable's default) a top-level object replaces the stored one;
     with true, the two are merged. [spec: bulkUpdate]
     """

@@ -6,6 +6,7 @@ shapes of Iterable's answers. Each handler is one endpoint; ``urls`` routes to i
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from iterable_emulator.calls import Call, Handler, Reply, success
@@ -61,7 +62,7 @@ def _user_reply(user: User | None) -> Reply:
 
 def bulk_update_users(call: Call) -> Reply:
     outcome = call.store.users.bulk_update(
-        call.body["users"], create_new_fields=call.body.get("createNewFields") is not False
+        call.body["users"], create_new_fields=call.body.get("createNewFields")
     )
     return Reply(200, bulk_outcome(outcome))
 
@@ -156,6 +157,9 @@ def track_bulk(call: Call) -> Reply:
 
 
 def track(call: Call) -> Reply:
+    # The id is fixed here, in the body, so that a deferred track (rule: async-writes)
+    # stores the event under the id its answer gave.
+    call.body.setdefault("id", uuid.uuid4().hex)
     event_id = call.store.events.track(call.body)
     return success(f"Event with id: {event_id} tracked.", {"id": event_id})
 
@@ -236,6 +240,7 @@ def unsubscribe(call: Call) -> Reply:
 
 # Catalogs ------------------------------------------------------------------------------
 # Iterable wraps catalog answers in the envelope, the payload under ``params``.
+# rule: catalog-writes-202: item writes and deletes answer 202 (processed later).
 
 
 def _page_urls(path: str, page: int, page_size: int, total: int) -> dict[str, str]:

@@ -32,6 +32,28 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 _READ_ATTEMPTS = 50
+# Defaults for the flags below when neither the args nor the keywords set them, so a
+# whole suite can be run against an asynchronous or a non-hybrid project.
+PROCESSING_DELAY_ENV = "ITERABLE_EMULATOR_PROCESSING_DELAY_MS"
+PROJECT_TYPE_ENV = "ITERABLE_EMULATOR_PROJECT_TYPE"
+
+
+def _default_flags(
+    args: tuple[str, ...], processing_delay_ms: int | None, project_type: str | None
+) -> list[str]:
+    """``--processing-delay-ms`` and ``--project-type`` from the keywords, else from the
+    environment, unless ``args`` already has them."""
+    flags = []
+    for flag, value, env in (
+        ("--processing-delay-ms", processing_delay_ms, PROCESSING_DELAY_ENV),
+        ("--project-type", project_type, PROJECT_TYPE_ENV),
+    ):
+        if any(arg == flag or arg.startswith(flag + "=") for arg in args):
+            continue
+        chosen = str(value) if value is not None else os.environ.get(env)
+        if chosen:
+            flags += [flag, chosen]
+    return flags
 
 
 class EmulatorError(RuntimeError):
@@ -42,13 +64,21 @@ class EmulatorProcess:
     """A running emulator for the duration of a ``with`` block.
 
     ``args`` are extra CLI flags (``"--project-type", "email"``,
-    ``"--no-rate-limits"``…); the host, port and API key are set here.
+    ``"--no-rate-limits"``…); the host, port and API key are set here. The
+    processing delay and the project type come from ``args``, else from the
+    keywords, else from ``ITERABLE_EMULATOR_PROCESSING_DELAY_MS`` and
+    ``ITERABLE_EMULATOR_PROJECT_TYPE``, else the emulator's defaults (0, hybrid).
     """
 
     def __init__(
-        self, *args: str, api_key: str = DEFAULT_API_KEY, startup_timeout: float = 20.0
+        self,
+        *args: str,
+        api_key: str = DEFAULT_API_KEY,
+        startup_timeout: float = 20.0,
+        processing_delay_ms: int | None = None,
+        project_type: str | None = None,
     ) -> None:
-        self.args = args
+        self.args = (*args, *_default_flags(args, processing_delay_ms, project_type))
         self.api_key = api_key
         self.startup_timeout = startup_timeout
         self.url = ""
@@ -188,6 +218,26 @@ class EmulatorProcess:
             params["campaignId"] = campaign_id
         result: list[dict[str, Any]] = self._admin("GET", "sends", params=params)["sends"]
         return result
+
+    def pending(self) -> dict[str, Any]:
+        """``{"pending": n, "next_due_ms": ms | None}``: writes answered, not yet applied."""
+        result: dict[str, Any] = self._admin("GET", "pending")
+        return result
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every write answered so far has been applied (asynchronous mode).
+
+        Tests that read back what they wrote call this first; it returns at once
+        when there is no processing delay.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.pending()
+            if state["pending"] == 0:
+                return
+            if time.monotonic() > deadline:
+                raise EmulatorError(f"{state['pending']} writes still pending after {timeout} s")
+            time.sleep(min(max(state["next_due_ms"] or 0, 5) / 1000, 0.5))
 
     def requests_log(self, path: str | None = None) -> list[dict[str, Any]]:
         params = {"path": path} if path is not None else None

@@ -24,6 +24,9 @@ class Endpoint:
     limit: Limit | None = None  # Iterable's documented rate; None when it documents none
     records: str | None = None  # body field whose length is the record count; else 1 per body
     admin: bool = False  # /_emulator/: no API key, no faults, no stats
+    # Processed after Iterable answers (rules async-writes, async-user-updates): under a
+    # processing delay, applied that delay later.
+    deferred: bool = False
 
 
 def api(
@@ -34,8 +37,10 @@ def api(
     schema: str | None = None,
     limit: Limit | None = None,
     records: str | None = None,
+    deferred: bool = False,
 ) -> Rule:
-    return Rule(rule, methods=[method], endpoint=Endpoint(handler, schema, limit, records))
+    endpoint = Endpoint(handler, schema, limit, records, deferred=deferred)
+    return Rule(rule, methods=[method], endpoint=endpoint)
 
 
 def emulator(rule: str, method: str, handler: Handler) -> Rule:
@@ -59,15 +64,15 @@ URL_MAP = Map(
     [
         # Users
         api("/api/users/bulkUpdate", "POST", r.bulk_update_users, schema="BulkUpdateUsersRequest",
-            limit=rate.BULK_UPDATE_USERS, records="users"),
+            limit=rate.BULK_UPDATE_USERS, records="users", deferred=True),
         api("/api/users/update", "POST", r.update_user, schema="ApiUserUpdateRequest",
-            limit=rate.UPDATE_USER),
+            limit=rate.UPDATE_USER, deferred=True),
         api("/api/users/getByEmail", "GET", r.user_by_email, limit=rate.READ),
         api("/api/users/getFields", "GET", r.user_fields, limit=rate.GET_USER_FIELDS),
         api("/api/users/byUserId", "GET", r.user_by_user_id, limit=rate.READ),
         api("/api/users/byUserId/<path:userId>", "GET", r.user_by_user_id, limit=rate.READ),
         api("/api/users/byUserId/<path:userId>", "DELETE", r.delete_user_by_user_id,
-            limit=rate.DELETE_USER),
+            limit=rate.DELETE_USER, deferred=True),
         api("/api/users/forget", "POST", r.forget_user, schema="UserRequest", limit=rate.FORGET),
         api("/api/users/unforget", "POST", r.unforget_user, schema="UserRequest",
             limit=rate.UNFORGET),
@@ -82,11 +87,13 @@ URL_MAP = Map(
         api("/api/users/bulkUpdateSubscriptions", "POST", r.bulk_update_subscriptions,
             schema="BulkUpdateSubscriptionsRequest", records="updateSubscriptionsRequests"),
         api("/api/users/<path:email>", "GET", r.user_by_email, limit=rate.READ),
-        api("/api/users/<path:email>", "DELETE", r.delete_user_by_email, limit=rate.DELETE_USER),
+        api("/api/users/<path:email>", "DELETE", r.delete_user_by_email, limit=rate.DELETE_USER,
+            deferred=True),
         # Events
         api("/api/events/trackBulk", "POST", r.track_bulk, schema="BulkTrackRequest",
-            limit=rate.TRACK_BULK, records="events"),
-        api("/api/events/track", "POST", r.track, schema="TrackRequest", limit=rate.TRACK),
+            limit=rate.TRACK_BULK, records="events", deferred=True),
+        api("/api/events/track", "POST", r.track, schema="TrackRequest", limit=rate.TRACK,
+            deferred=True),
         api("/api/events/byUserId/<path:userId>", "GET", r.events_by_user_id, limit=rate.READ),
         api("/api/events/<path:email>", "GET", r.events_by_email, limit=rate.READ),
         # Commerce
@@ -114,15 +121,16 @@ URL_MAP = Map(
             schema="CatalogMappingsUpdateRequest"),
         api(f"{CATALOG}/items", "GET", r.catalog_items, limit=rate.CATALOG_READ),
         api(f"{CATALOG}/items", "POST", r.upsert_catalog_items,
-            schema="CatalogBulkUploadRequest", limit=rate.CATALOG_ITEMS_BULK, records="documents"),
+            schema="CatalogBulkUploadRequest", limit=rate.CATALOG_ITEMS_BULK, records="documents",
+            deferred=True),
         api(f"{CATALOG}/items", "DELETE", r.delete_catalog_items,
-            schema="CatalogBulkDeleteRequest", records="itemIds"),
+            schema="CatalogBulkDeleteRequest", records="itemIds", deferred=True),
         api(ITEM, "GET", r.catalog_item, limit=rate.CATALOG_READ),
         api(ITEM, "PUT", r.put_catalog_item, schema="CatalogIndexItemRequest",
-            limit=rate.CATALOG_ITEM),
+            limit=rate.CATALOG_ITEM, deferred=True),
         api(ITEM, "PATCH", r.patch_catalog_item, schema="CatalogUpdateItemRequest",
-            limit=rate.CATALOG_ITEM),
-        api(ITEM, "DELETE", r.delete_catalog_item),
+            limit=rate.CATALOG_ITEM, deferred=True),
+        api(ITEM, "DELETE", r.delete_catalog_item, deferred=True),
         # The emulator's own
         emulator("/health", "GET", admin.health),
         emulator("/reset", "POST", admin.reset),
@@ -135,5 +143,7 @@ URL_MAP = Map(
         emulator("/journeys", "GET", admin.journeys),
         emulator("/sends", "GET", admin.sends),
         emulator("/requests", "GET", admin.requests_log),
+        emulator("/pending", "GET", admin.pending),
+        emulator("/rules", "GET", admin.rules),
     ]
 )  # fmt: skip

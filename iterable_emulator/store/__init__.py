@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
+from iterable_emulator.field_types import Category
 from iterable_emulator.store.actions import Actions
 from iterable_emulator.store.catalogs import Catalogs
 from iterable_emulator.store.database import Database
@@ -51,12 +53,22 @@ class Store:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings or ProjectSettings()
-        self._db = Database(path, clock)
+        self._db = Database(path, clock, self._field_limits)
         self.users = Users(self._db, self.settings)
         self.events = Events(self._db, self.users)
         self.catalogs = Catalogs(self._db)
         self.lists = Lists(self._db, self.users)
         self.actions = Actions(self._db, self.users, self.settings)
+
+    def _field_limits(self) -> dict[Category, int]:
+        return {
+            "user": self.settings.user_field_limit,
+            "event": self.settings.event_field_limit,
+        }
+
+    def rehearsal(self) -> AbstractContextManager[None]:
+        """Run a write for its answer only (see ``Database.rehearsal``)."""
+        return self._db.rehearsal()
 
     def reset(self) -> None:
         """Forget everything: users, events, catalogs, lists, journeys, sends and locked

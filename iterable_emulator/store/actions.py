@@ -89,8 +89,8 @@ class Actions:
         both") or, with ``listId``, "for all users in a list". The spec does not say
         whether a user may be named with a list, nor whether neither may be: the
         emulator refuses both cases, 400 BadParams. The user must exist and not be
-        forgotten (the spec lists the endpoints that create users [FACTS: Identity];
-        this is not one of them): see ``Users.existing``.
+        forgotten (support article 29156459027348 lists the endpoints that create
+        users; this is not one of them): see ``Users.existing``.
         """
         workflow_id = request["workflowId"]
         list_id = request.get("listId")
@@ -122,7 +122,9 @@ class Actions:
 
         The recipient is ``recipientEmail`` or ``recipientUserId`` ("but not both"),
         an existing user that is not forgotten (``Users.existing``; the spec does not
-        list target among the endpoints that create users [FACTS: Identity]).
+        list target among the endpoints that create users). Support article
+        29156459027348 does list email/target and inApp/target for email-based
+        projects: not modelled.
         ``dataFields`` are for the template only ("Request data fields will override
         user profile data fields"): the profile is not changed. ``sendAt`` is checked
         (format, at most 365 days ahead) and recorded as sent; the emulator sends

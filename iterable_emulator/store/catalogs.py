@@ -1,7 +1,8 @@
-"""Catalogs: named collections of items, with per-catalog field types.
+"""Catalogs: named collections of items, with per-catalog field types once mapped.
 
-Iterable processes item writes asynchronously and answers 202; the emulator
-applies them before answering, so a read right after a write sees it.
+Iterable processes item writes asynchronously and answers 202 (rule:
+catalog-writes-202); with no processing delay the emulator applies them before
+answering, with one it applies them later (rule: async-writes, in ``pending``).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class Catalogs:
             key = self._name(name).lower()
             self._db.execute("DELETE FROM catalogs WHERE key = ?", (key,))
             self._db.execute("DELETE FROM catalog_items WHERE catalog = ?", (key,))
+            self._db.execute("DELETE FROM catalog_fields WHERE catalog = ?", (key,))
             self._db.drop_types("catalog", key)
 
     def names(self, page: int = 1, page_size: int = 10) -> tuple[list[str], int]:
@@ -123,14 +125,22 @@ class Catalogs:
         self._save(name, {item_id: update}, merge=True)
 
     def _save(self, name: str, documents: Mapping[str, Any], *, merge: bool) -> None:
+        """Store items. rule: catalog-untyped-until-mapped: only mapped fields are
+        checked (rule: catalog-mapped-mismatch) and a first write locks nothing."""
         with self._db.transaction():
             key = self._name(name).lower()
             check = TypeCheck(self._db.types)
+            paths: set[str] = set()
             for item_id, value in documents.items():
                 self._check_item(item_id, value)
-                check.check("catalog", key, value)
-            self._check_field_count(key, check)
+                check.check("catalog", key, value, lock=False)
+                paths.update(path for path, _ in field_values(value))
+            self._check_field_count(key, paths)
             self._db.lock_new_types(check)
+            self._db.execute_many(
+                "INSERT OR IGNORE INTO catalog_fields VALUES (?, ?)",
+                [(key, path) for path in sorted(paths)],
+            )
             now = self._db.clock()
             for item_id, value in documents.items():
                 stored = self._stored_value(key, item_id) if merge else {}
@@ -155,12 +165,15 @@ class Catalogs:
         if size > MAX_ITEM_BYTES:
             raise bad_params(f"Item {item_id} is {size} bytes; the maximum is {MAX_ITEM_BYTES}")
 
-    def _check_field_count(self, key: str, check: TypeCheck) -> None:
-        fields = {
-            path
-            for category, scope, path in (*self._db.types, *check.new_types)
-            if (category, scope) == ("catalog", key)
-        }
+    def _fields(self, key: str) -> set[str]:
+        """Every field the catalog has: mapped, or brought by an item."""
+        seen = self._db.query("SELECT path FROM catalog_fields WHERE catalog = ?", (key,))
+        mapped = {path for (cat, scope, path) in self._db.types if (cat, scope) == ("catalog", key)}
+        return mapped | {path for (path,) in seen}
+
+    def _check_field_count(self, key: str, paths: set[str]) -> None:
+        """rule: catalog-limits (350 fields per catalog, nested ones by dotted path)."""
+        fields = self._fields(key) | paths
         if len(fields) > MAX_FIELDS:
             raise IterableError(
                 400,
@@ -227,11 +240,11 @@ class Catalogs:
         return Page(items, int(total[0]) if total else 0)
 
     def field_mappings(self, name: str) -> tuple[dict[str, str], list[str]]:
-        """GET /api/catalogs/{name}/fieldMappings: typed fields, and fields seen untyped.
+        """GET /api/catalogs/{name}/fieldMappings: mapped fields, and fields seen unmapped.
 
-        A field is defined once it has a type, set by PUT fieldMappings or
-        locked by its first value; a field only ever sent as null or [] is
-        undefined.
+        rule: catalog-untyped-until-mapped. A field is defined once PUT
+        fieldMappings gives it a type; every other field an item brought is
+        undefined, whatever its values.
         """
         with self._db.snapshot():
             key = self._name(name).lower()
@@ -240,12 +253,13 @@ class Catalogs:
                 for (category, scope, path), type_ in sorted(self._db.types.items())
                 if (category, scope) == ("catalog", key)
             }
-            rows = self._db.query("SELECT value FROM catalog_items WHERE catalog = ?", (key,))
-        seen = {path for (value,) in rows for path, _ in field_values(json.loads(value))}
+            seen = self._fields(key)
         return defined, sorted(seen - set(defined))
 
     def update_field_mappings(self, name: str, updates: Sequence[Mapping[str, Any]]) -> None:
-        """PUT /api/catalogs/{name}/fieldMappings: set field types; a set type never changes."""
+        """PUT /api/catalogs/{name}/fieldMappings: set field types; a set type never changes.
+
+        rule: catalog-mapping-immutable."""
         with self._db.transaction():
             key = self._name(name).lower()
             new_types: dict[FieldKey, str] = {}

@@ -12,24 +12,31 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from iterable_emulator.errors import types_mismatched
-from iterable_emulator.field_types import FieldKey, TypeCheck
+from iterable_emulator.errors import IterableError, types_mismatched
+from iterable_emulator.field_types import Category, FieldKey, TypeCheck
+
+# How many fields a (category, scope) may have; read at each check, so settings apply at once.
+FieldLimits = Callable[[], Mapping[Category, int]]
 
 Row = tuple[Any, ...]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     pk INTEGER PRIMARY KEY,
-    email TEXT UNIQUE COLLATE NOCASE,
-    user_id TEXT UNIQUE,
+    -- Uniqueness depends on the project type (email-based projects do not enforce a
+    -- unique userId, userId-based ones no unique email), so Users enforces it.
+    email TEXT COLLATE NOCASE,
+    user_id TEXT,
     data_fields TEXT NOT NULL,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS users_by_email ON users (email);
+CREATE INDEX IF NOT EXISTS users_by_user_id ON users (user_id);
 CREATE TABLE IF NOT EXISTS forgotten (
     kind TEXT NOT NULL,  -- "email" (stored lower-cased) or "userId"
     value TEXT NOT NULL,
@@ -65,6 +72,11 @@ CREATE TABLE IF NOT EXISTS field_types (
     type TEXT NOT NULL,
     PRIMARY KEY (category, scope, path)
 );
+CREATE TABLE IF NOT EXISTS catalog_fields (  -- every field path an item brought, typed or not
+    catalog TEXT NOT NULL,
+    path TEXT NOT NULL,
+    PRIMARY KEY (catalog, path)
+);
 CREATE TABLE IF NOT EXISTS lists (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -92,6 +104,7 @@ _TABLES = (
     "events",
     "catalogs",
     "catalog_items",
+    "catalog_fields",
     "field_types",
     "lists",
     "journeys",
@@ -107,9 +120,13 @@ def dumps(value: Any) -> str:
 class Database:
     """The project's tables, and the types Iterable has locked for its fields."""
 
-    def __init__(self, path: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, path: str, clock: Callable[[], float], field_limits: FieldLimits = dict
+    ) -> None:
         self.clock = clock
+        self.field_limits = field_limits
         self._lock = threading.RLock()
+        self._depth = 0  # open transactions: nested ones are savepoints
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._connection.executescript(_SCHEMA)
         self._add_missing_columns()
@@ -129,15 +146,50 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Apply one request atomically: any exception rolls all of it back."""
+        """Apply one request atomically: any exception rolls all of it back.
+
+        Nested (inside ``rehearsal``), it is a savepoint of the outer transaction.
+        """
         with self._lock:
-            self._connection.execute("BEGIN")
+            nested = self._depth > 0
+            begin, commit, rollback = (
+                ("SAVEPOINT tx", ["RELEASE tx"], ["ROLLBACK TO tx", "RELEASE tx"])
+                if nested
+                else ("BEGIN", ["COMMIT"], ["ROLLBACK"])
+            )
+            self._connection.execute(begin)
+            self._depth += 1
             try:
                 yield
             except BaseException:
-                self._connection.execute("ROLLBACK")
+                for statement in rollback:
+                    self._connection.execute(statement)
                 raise
-            self._connection.execute("COMMIT")
+            finally:
+                self._depth -= 1
+            for statement in commit:
+                self._connection.execute(statement)
+
+    @contextmanager
+    def rehearsal(self) -> Iterator[None]:
+        """Run a write to learn its answer, then undo its data but keep its type locks.
+
+        Asynchronous mode answers a write now and applies it later; Iterable
+        checks field types when it answers (a mismatch is a synchronous 400
+        [observed]), so the types a rehearsed write locks stay locked.
+        """
+        with self._lock:
+            before = dict(self.types)
+            self._connection.execute("BEGIN")
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                self._connection.execute("ROLLBACK")
+                locked = {key: kind for key, kind in self.types.items() if key not in before}
+                self.types = before
+                self.add_types(locked)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -172,7 +224,28 @@ class Database:
         """
         if check.mismatches:
             raise types_mismatched(list(check.mismatches.values()))
+        self.check_field_limits(check.new_types)
         self.add_types(check.new_types)
+
+    def check_field_limits(self, new_types: Mapping[FieldKey, str]) -> None:
+        """Refuse a request that would take a scope past its field limit.
+
+        rule: user-field-limit, event-field-limit. Iterable documents the limits
+        (1000 user fields per project, 8000 fields per event name) but not the
+        answer; the emulator refuses the whole request, 400 UniqueFieldsLimitExceeded
+        (the code the spec lists and catalogs use for their own limit).
+        """
+        limits = self.field_limits()
+        grown = {key[:2] for key in new_types if key not in self.types and key[0] in limits}
+        for category, scope in grown:
+            fields = {k for k in (*self.types, *new_types) if k[:2] == (category, scope)}
+            if len(fields) > limits[category]:
+                where = f"event {scope}" if category == "event" else "the project's users"
+                raise IterableError(
+                    400,
+                    "UniqueFieldsLimitExceeded",
+                    f"{where} would have {len(fields)} fields; the limit is {limits[category]}",
+                )
 
     def add_types(self, new_types: dict[FieldKey, str]) -> None:
         self.execute_many(

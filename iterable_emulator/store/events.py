@@ -13,7 +13,7 @@ from iterable_emulator.store.database import Database, dumps
 from iterable_emulator.store.users import Users, check_identities
 from iterable_emulator.store.values import BulkOutcome, Failure, User
 
-MAX_EVENT_ID_BYTES = 512  # event and purchase ids [FACTS: Data types]
+MAX_EVENT_ID_BYTES = 512  # event and purchase ids; rule: event-id-upsert
 CUSTOM_EVENT = "customEvent"
 PURCHASE = "purchase"
 # Request keys kept in columns (or not kept) rather than in an event's body.
@@ -42,7 +42,7 @@ class Events:
         """POST /api/events/trackBulk: store each event of a known user.
 
         trackBulk never creates users: an unknown user's event is reported in
-        notFoundEmails/notFoundUserIds. [FACTS: Identity] An event whose name
+        notFoundEmails/notFoundUserIds (rule: events-need-users). An event whose name
         the project disallows is counted as failed and its name reported.
         """
         check_identities(events, "events")
@@ -61,8 +61,9 @@ class Events:
                     continue
                 identity = (event.get("email"), event.get("userId"))
                 if identity not in users:
+                    # rule: events-need-users
                     users[identity] = self._users.resolve(*identity, create=False)
-                found = users[identity]
+                found = self._users.invalid_data(event) or users[identity]
                 if isinstance(found, Failure):
                     outcome.failures.append(found)
                     continue
@@ -80,6 +81,9 @@ class Events:
         name = event["eventName"]
         if self._disallowed(name):
             raise bad_params(f"Event name {name} is not allowed in this project")
+        invalid = self._users.invalid_data(event)
+        if invalid is not None:
+            raise invalid.error()
         with self._db.transaction():
             check = TypeCheck(self._db.types)
             user = self._users.require(event, create=False)

@@ -7,11 +7,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from iterable_emulator.errors import IterableError, bad_params
-from iterable_emulator.field_types import TypeCheck
+from iterable_emulator.field_types import FIELD_TYPES, FieldKey, TypeCheck
 from iterable_emulator.identity import ProjectType, placeholder_email, valid_email, valid_user_id
 from iterable_emulator.merging import ArrayMergeRule, apply_user_fields, merge_profiles
 from iterable_emulator.store.database import Database, dumps
-from iterable_emulator.store.values import BulkOutcome, Failure, ProjectSettings, User
+from iterable_emulator.store.values import (
+    BulkOutcome,
+    Failure,
+    ProjectSettings,
+    User,
+    oversized_value,
+)
 
 MAX_DEVICES = 500  # per user, device tokens and browser tokens alike [spec]
 
@@ -107,12 +113,12 @@ class Users:
     ) -> User | Failure:
         """Find (or start) the user a request names, or say why Iterable refuses it.
 
-        A request names its user by email when it has one, else by userId.
-        [FACTS: Identity] ``create`` is false for track/trackBulk, which never
-        create users. A userId that another user holds is a conflict; a new
-        userId for a user found by email is recorded on that user. A new user
-        is returned unsaved (``pk`` None).
+        How depends on the project type (rules identity-hybrid,
+        identity-email-project, identity-userid-project). ``create`` is false for
+        track/trackBulk, which never create users (rule: events-need-users). A
+        new user is returned unsaved (``pk`` None).
         """
+        # rule: identifier-syntax
         if email is not None and not valid_email(email):
             return Failure("invalidEmails", email)
         if user_id is not None and not valid_user_id(user_id):
@@ -120,19 +126,47 @@ class Users:
         forgotten = self._forgotten(email, user_id)
         if forgotten is not None:
             return forgotten
+        project_type = self.settings.project_type
+        if project_type is ProjectType.USER_ID:
+            return self._resolve_by_user_id(email, user_id, create)
+        if project_type is ProjectType.EMAIL and email is None:
+            assert user_id is not None
+            holder = self._find_by_both(None, user_id)[1]
+            return holder or self._new_user_by_user_id(user_id, create, prefer_user_id)
         user, holder = self._find_by_both(email, user_id)
         if email is None:
             assert user_id is not None
-            return holder or self._new_user_by_user_id(user_id, create, prefer_user_id)
-        if user_id is not None and holder is not None and (user is None or holder.pk != user.pk):
+            if holder is not None:
+                return holder
+            return self._new_user(None, user_id) if create else Failure("notFoundUserIds", user_id)
+        # rule: identity-hybrid (email-based projects do not hold userIds unique)
+        if (
+            project_type is ProjectType.HYBRID
+            and user_id is not None
+            and holder is not None
+            and (user is None or holder.pk != user.pk)
+        ):
             return Failure("conflictUserIds", user_id)
         if user is None:
-            user_id_based = self.settings.project_type is ProjectType.USER_ID
-            if not create or (user_id_based and user_id is None):
-                return Failure("notFoundEmails", email)
-            return self._new_user(email, user_id)
+            return self._new_user(email, user_id) if create else Failure("notFoundEmails", email)
+        # rule: identity-email-project (the userId is overwritten on the user found)
         if user_id is not None:
             user.user_id = user_id
+        return user
+
+    def _resolve_by_user_id(
+        self, email: str | None, user_id: str | None, create: bool
+    ) -> User | Failure:
+        """rule: identity-userid-project: the userId alone names the user; the email is
+        only data (not unique), so it never finds, renames or conflicts."""
+        if user_id is None:
+            assert email is not None
+            return Failure("notFoundEmails", email)
+        user = self._find_by_both(None, user_id)[1]
+        if user is None:
+            return self._new_user(email, user_id) if create else Failure("notFoundUserIds", user_id)
+        if email is not None:
+            user.email = email
         return user
 
     def _new_user(self, email: str | None, user_id: str | None) -> User:
@@ -142,16 +176,12 @@ class Users:
     def _new_user_by_user_id(
         self, user_id: str, create: bool, prefer_user_id: bool
     ) -> User | Failure:
-        """An unknown userId alone creates a user, except in email-based projects.
-
-        There it fails unless ``preferUserId`` is true, which creates the user
-        with a placeholder email. [FACTS: Identity]
-        """
-        email_based = self.settings.project_type is ProjectType.EMAIL
-        if not create or (email_based and not prefer_user_id):
+        """rule: prefer-user-id. In email-based projects an unknown userId alone fails
+        unless ``preferUserId`` is true, which creates the user with a placeholder email."""
+        if not create or not prefer_user_id:
             return Failure("notFoundUserIds", user_id)
-        email = placeholder_email(user_id) if email_based else None
-        if email is not None and self.find(email=email) is not None:
+        email = placeholder_email(user_id)
+        if self.find(email=email) is not None:
             return Failure("conflictEmails", email)
         return self._new_user(email, user_id)
 
@@ -173,15 +203,22 @@ class Users:
     def _find_by_both(
         self, email: str | None, user_id: str | None
     ) -> tuple[User | None, User | None]:
-        """(the user holding ``email``, the user holding ``userId``), in one query."""
-        by_email = by_user_id = None
+        """(the first user holding ``email``, the first holding ``userId``), in one query.
+
+        Identifiers that the project type does not hold unique may have several
+        holders; Iterable acts "on the first user profile returned" [rule:
+        identity-email-project], here the oldest.
+        """
+        by_email: User | None = None
+        by_user_id: User | None = None
         for row in self._db.query(
-            "SELECT * FROM users WHERE email = ? OR user_id = ?", (email, user_id)
+            "SELECT * FROM users WHERE email = ? OR user_id = ? ORDER BY pk", (email, user_id)
         ):
             user = User(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5])
-            if email is not None and user.email is not None and user.email.lower() == email.lower():
+            same_email = email is not None and (user.email or "").lower() == email.lower()
+            if by_email is None and same_email:
                 by_email = user
-            if user_id is not None and user.user_id == user_id:
+            if by_user_id is None and user_id is not None and user.user_id == user_id:
                 by_user_id = by_email if by_email is not None and by_email.pk == user.pk else user
         return by_email, by_user_id
 
@@ -210,14 +247,16 @@ class Users:
         request: Mapping[str, Any],
         check: TypeCheck,
         *,
-        create_new_fields: bool = True,
+        create_new_fields: bool | None = None,
     ) -> list[str]:
         """Apply and save an update's ``dataFields``; return the fields filtered out.
 
-        ``createNewFields: false`` drops top-level fields the project does not
-        have yet (Iterable lists them in ``filteredOutFields``).
+        rule: drop-unrecognized-fields. ``createNewFields`` (None: the project's
+        setting) false drops top-level fields the project does not have yet.
         """
         fields: dict[str, Any] = dict(request.get("dataFields") or {})
+        if create_new_fields is None:
+            create_new_fields = not self.settings.drop_unrecognized_fields
         filtered = []
         if not create_new_fields:
             filtered = [name for name in fields if ("user", "", name) not in self._db.types]
@@ -229,10 +268,21 @@ class Users:
         self.save(user)
         return filtered
 
+    def invalid_data(self, record: Mapping[str, Any]) -> Failure | None:
+        """rule: value-size-limit: a string value over 32,000 characters is invalid data,
+        reported by the identifier the project names the user by."""
+        if oversized_value(record.get("dataFields") or {}) is None:
+            return None
+        email, user_id = record.get("email"), record.get("userId")
+        by_user_id = self.settings.project_type is ProjectType.USER_ID
+        if email is not None and (user_id is None or not by_user_id):
+            return Failure("invalidDataEmails", email)
+        return Failure("invalidDataUserIds", str(user_id))
+
     # Endpoints ---------------------------------------------------------------------------
 
     def bulk_update(
-        self, users: Sequence[Mapping[str, Any]], *, create_new_fields: bool = True
+        self, users: Sequence[Mapping[str, Any]], *, create_new_fields: bool | None = None
     ) -> BulkOutcome:
         """POST /api/users/bulkUpdate: create or update each user; refusals by identifier."""
         check_identities(users, "users")
@@ -241,7 +291,7 @@ class Users:
         with self._db.transaction():
             check = TypeCheck(self._db.types)
             for user in users:
-                found = self.resolve(
+                found = self.invalid_data(user) or self.resolve(
                     user.get("email"),
                     user.get("userId"),
                     create=True,
@@ -260,15 +310,40 @@ class Users:
 
     def update(self, request: Mapping[str, Any]) -> None:
         """POST /api/users/update: the same rules for one user, refusals as errors."""
+        invalid = self.invalid_data(request)
+        if invalid is not None:
+            raise invalid.error()
         with self._db.transaction():
             check = TypeCheck(self._db.types)
             user = self.require(request)
-            create_new_fields = request.get("createNewFields") is not False
+            create_new_fields = request.get("createNewFields")
             self.apply_update(user, request, check, create_new_fields=create_new_fields)
             self._db.lock_new_types(check)
 
+    def declare_fields(self, fields: Mapping[str, str]) -> None:
+        """Create user fields with their types, as Data Schema Management does.
+
+        A declared field is recognized (rule: drop-unrecognized-fields) and its
+        type is locked (rule: type-lock-first-write): ValueError if it has another.
+        """
+        with self._db.transaction():
+            new: dict[FieldKey, str] = {}
+            for name, kind in fields.items():
+                if kind not in FIELD_TYPES:
+                    raise ValueError(
+                        f"user field {name}: the type must be one of {sorted(FIELD_TYPES)}"
+                    )
+                current = self._db.types.get(("user", "", name))
+                if current not in (None, kind):
+                    raise ValueError(f"user field {name} already has type {current}")
+                if current is None:
+                    new[("user", "", name)] = kind
+            self._db.check_field_limits(new)
+            self._db.add_types(new)
+
     def delete(self, *, email: str | None = None, user_id: str | None = None) -> None:
         """DELETE /api/users/{email} or /byUserId/{userId}: the user and their events."""
+        # spec: delete /api/users/{email} "can be used ... but not userID-based projects"
         if email is not None and self.settings.project_type is ProjectType.USER_ID:
             raise bad_params("A userId-based project deletes users by userId")
         with self._db.transaction():
@@ -277,6 +352,10 @@ class Users:
                 reason = "notFoundEmails" if email is not None else "notFoundUserIds"
                 raise Failure(reason, str(email if email is not None else user_id)).error()
             self._delete(user)
+            # spec: delete byUserId "If multiple users share the same userId, they'll all
+            # be deleted" (possible in email-based projects, rule: identity-email-project).
+            while user_id is not None and (user := self.find(user_id=user_id)) is not None:
+                self._delete(user)
 
     def _delete(self, user: User) -> None:
         self._db.execute("DELETE FROM events WHERE user_pk = ?", (user.pk,))
@@ -306,12 +385,13 @@ class Users:
     def forget(self, request: Mapping[str, Any]) -> None:
         """POST /api/users/forget: delete the user's data and refuse the user from now on.
 
+        rule: forget.
         "Deletes the specified user's data from the Iterable project and prevents
         future data collection about them" [spec: forget]. Both identifiers of the
         user are forgotten, as one group (``unforget`` lifts them together). Later
         writes naming a forgotten identifier are refused: forgottenEmails /
         forgottenUserIds in bulk answers, 409 ForgottenUserError on single-user
-        calls. [FACTS: Responses and errors]
+        calls.
         """
         email, user_id = self._by_project_type(request, "forget")
         with self._db.transaction():
@@ -451,7 +531,9 @@ class Users:
                     " New email is on the forgotten list",
                 )
             holder = self.find(email=new_email)
-            if holder is not None and holder.pk != user.pk:
+            # rule: identity-userid-project (emails are not unique there)
+            email_unique = self.settings.project_type is not ProjectType.USER_ID
+            if email_unique and holder is not None and holder.pk != user.pk:
                 raise IterableError(
                     409,
                     "EmailAlreadyExists",

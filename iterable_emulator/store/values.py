@@ -24,6 +24,11 @@ class ProjectSettings:
     # from ``campaigns`` has no campaigns.
     campaigns: Mapping[str, frozenset[int]] | None = None
     workflows: frozenset[int] | None = None
+    # rule: drop-unrecognized-fields: the project's "drop unrecognized user profile
+    # fields" setting (spec: BulkUpdateUsersRequest.createNewFields).
+    drop_unrecognized_fields: bool = False
+    user_field_limit: int = 1000  # rule: user-field-limit
+    event_field_limit: int = 8000  # rule: event-field-limit, per event name
 
 
 def iterable_date(timestamp: float) -> str:
@@ -60,7 +65,25 @@ _SINGLE_USER_ERRORS: dict[str, tuple[int, str, str]] = {
     "forgottenUserIds": (409, "ForgottenUserError", "User {} has been forgotten"),
     "notFoundEmails": (400, "UnknownEmailError", "No user with email {}"),
     "notFoundUserIds": (400, "UnknownUserIdError", "No user with userId {}"),
+    # rule: value-size-limit
+    "invalidDataEmails": (400, "BadParams", "Invalid data in dataFields of user {}"),
+    "invalidDataUserIds": (400, "BadParams", "Invalid data in dataFields of user {}"),
 }
+
+MAX_VALUE_CHARACTERS = 32_000  # rule: value-size-limit ("approximately 32k characters")
+
+
+def oversized_value(value: Any) -> str | None:
+    """The first string in ``value`` (at any depth) longer than Iterable keeps, if any."""
+    if isinstance(value, str):
+        return value if len(value) > MAX_VALUE_CHARACTERS else None
+    if isinstance(value, dict):
+        value = list(value.values())
+    for child in value if isinstance(value, list) else ():
+        found = oversized_value(child)
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass(frozen=True)

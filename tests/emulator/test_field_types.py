@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from iterable_emulator.field_types import TypeCheck, field_values, incoming_types, is_date
+from iterable_emulator.field_types import (
+    TypeCheck,
+    coerces,
+    field_values,
+    incoming_types,
+    is_date,
+)
 
 
 @pytest.mark.parametrize(
@@ -17,14 +23,53 @@ from iterable_emulator.field_types import TypeCheck, field_values, incoming_type
         ("2024-01-31 10:20:30 -05:00", True),
         ("2024-01-31T10:20:30Z", True),
         ("2024-01-31T10:20:30.123+02:00", True),
-        ("2020-04-13 14:04:09.000", False),
-        ("2024-01-31 10:20:30", False),
+        ("2020-04-13 14:04:09.000", False),  # recorded: not a date
+        ("2024-01-31 10:20:30", True),
+        ("2000-01-01 00:00:00 -0400", True),
+        ("2000-01-01T00:00:00.000-0400", True),
         ("2024-13-01", False),
+        ("2024-02-31", False),
+        ("2024-01-31 25:00:00", False),
         ("31/01/2024", False),
+        ("2024-01-31T10:20:30", False),  # no zone: not among the documented formats
     ],
 )
 def test_date_formats(text: str, date: bool) -> None:
+    """rule date-formats: the formats support article 360033578331 (Catalog Items) lists:
+    yyyy-MM-dd HH:mm:ss ZZ, yyyy-MM-dd HH:mm:ss, yyyy-MM-ddTHH:mm:ss.SSSZZ, yyyy-MM-dd;
+    rule impossible-dates (a guess): a day that does not exist is not a date."""
     assert is_date(text) is date
+
+
+@pytest.mark.parametrize(
+    ("expected", "value", "coerced"),
+    [
+        ("long", "31", True),
+        ("long", "-7", True),
+        ("long", "3.5", False),
+        ("long", "99999999999999999999", False),  # past a long
+        ("double", "3.5", True),
+        ("double", "31", True),
+        ("double", "1e3", True),
+        ("double", "abc", False),
+        ("boolean", "true", False),
+        ("string", 31, False),
+    ],
+)
+def test_coercion(expected: str, value: Any, coerced: bool) -> None:
+    """rule type-coercion: values that can be coerced are accepted, e.g. '31' into a long
+    field [support article 208183076, Field Data Types]; nothing else is coerced."""
+    assert coerces(expected, value) is coerced
+
+
+def test_a_coercible_string_fits_a_numeric_field() -> None:
+    """rule type-coercion, through the type check: no mismatch, no new lock."""
+    check = TypeCheck({("user", "", "age"): "long"})
+    check.check("user", "", {"age": "31", "ages": [1, "2"]})
+    check.check("user", "", {"ages": ["2", 3]})
+    assert not check.mismatches
+    check.check("user", "", {"age": "thirty-one"})
+    assert list(check.mismatches) == ["age"]
 
 
 @pytest.mark.parametrize(

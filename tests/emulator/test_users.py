@@ -120,7 +120,7 @@ def test_a_request_locks_new_fields_for_its_own_later_records(emulator: Emulator
 def test_nested_fields_are_typed_by_dotted_path(emulator: EmulatorProcess) -> None:
     bulk_update(emulator, {"email": "a@example.com", "dataFields": {"address": {"zip": 75001}}})
     response = bulk_update(
-        emulator, {"email": "b@example.com", "dataFields": {"address": {"zip": "75001"}}}
+        emulator, {"email": "b@example.com", "dataFields": {"address": {"zip": "750-01"}}}
     )
     assert response.status_code == 400
     assert list(response.json()["params"]["validationErrors"]) == ["address.zip"]
@@ -254,7 +254,7 @@ def test_users_update_answers_refusals_as_errors(emulator: EmulatorProcess) -> N
     assert ok.status_code == 200
     assert ok.json()["code"] == "Success"
     mismatch = emulator.api(
-        "POST", "/api/users/update", json={"email": "a@example.com", "dataFields": {"n": "1"}}
+        "POST", "/api/users/update", json={"email": "a@example.com", "dataFields": {"n": "x"}}
     )
     assert mismatch.status_code == 400
     assert mismatch.json()["code"] == "RequestFieldsTypesMismatched"
