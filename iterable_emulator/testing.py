@@ -68,6 +68,11 @@ class EmulatorProcess:
     processing delay and the project type come from ``args``, else from the
     keywords, else from ``ITERABLE_EMULATOR_PROCESSING_DELAY_MS`` and
     ``ITERABLE_EMULATOR_PROJECT_TYPE``, else the emulator's defaults (0, hybrid).
+
+    The read-back helpers (``user_by_email``, ``summary``, ``catalog_items``…) first
+    wait until every write answered so far is applied (``settle``): a test asks
+    what landed in the end, as one polling Iterable until it is consistent would.
+    ``settle_reads=False`` reads the state as it is, for tests of the delay itself.
     """
 
     def __init__(
@@ -77,8 +82,10 @@ class EmulatorProcess:
         startup_timeout: float = 20.0,
         processing_delay_ms: int | None = None,
         project_type: str | None = None,
+        settle_reads: bool = True,
     ) -> None:
         self.args = (*args, *_default_flags(args, processing_delay_ms, project_type))
+        self.settle_reads = settle_reads
         self.api_key = api_key
         self.startup_timeout = startup_timeout
         self.url = ""
@@ -193,7 +200,12 @@ class EmulatorProcess:
         seen: dict[str, int] | None = stats["endpoints"].get(endpoint)
         return seen if seen is not None else dict.fromkeys(stats["total"], 0)
 
+    def _settled(self) -> None:
+        if self.settle_reads:
+            self.settle()
+
     def summary(self) -> dict[str, Any]:
+        self._settled()
         result: dict[str, Any] = self._admin("GET", "summary")
         return result
 
@@ -201,6 +213,7 @@ class EmulatorProcess:
         """The journeys triggered, oldest first: ``{"workflowId", "email", "userId",
         "listId", "dataFields"}`` each (identifiers as sent, null when not)."""
         params = {"workflowId": workflow_id} if workflow_id is not None else None
+        self._settled()
         result: list[dict[str, Any]] = self._admin("GET", "journeys", params=params)["journeys"]
         return result
 
@@ -216,6 +229,7 @@ class EmulatorProcess:
             params["channel"] = channel
         if campaign_id is not None:
             params["campaignId"] = campaign_id
+        self._settled()
         result: list[dict[str, Any]] = self._admin("GET", "sends", params=params)["sends"]
         return result
 
@@ -257,6 +271,7 @@ class EmulatorProcess:
         Tests read while faults are on (to check each STATE as it is emitted), so
         a faulted answer (5xx, 429, dropped connection) is simply asked again.
         """
+        self._settled()
         for _ in range(_READ_ATTEMPTS):
             try:
                 response = self.api("GET", path, params=params)
@@ -304,6 +319,7 @@ class EmulatorProcess:
 
     def catalog_item(self, name: str, item_id: str) -> dict[str, Any] | None:
         """One item's value, or None when the item (or catalog) does not exist."""
+        self._settled()
         response = self.api("GET", f"/api/catalogs/{name}/items/{item_id}")
         if response.status_code == 404:
             return None

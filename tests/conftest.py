@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from iterable_emulator.testing import EmulatorProcess
+from iterable_emulator.testing import PROCESSING_DELAY_ENV, EmulatorProcess
 from tests.pipelines.postgres import PostgresServer, PostgresUnavailable
+
+# Iterable applies bulk writes asynchronously, so the suite's emulator does too
+# (issue 16): the target must never rely on reading its own writes at once.
+# ITERABLE_EMULATOR_PROCESSING_DELAY_MS / ITERABLE_EMULATOR_PROJECT_TYPE run the
+# suite under another delay or project type.
+SUITE_PROCESSING_DELAY_MS = 200
 
 
 @pytest.fixture(scope="session")
 def emulator_process() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess() as process:
+    delay = int(os.environ.get(PROCESSING_DELAY_ENV, SUITE_PROCESSING_DELAY_MS))
+    with EmulatorProcess(processing_delay_ms=delay) as process:
         yield process
 
 

@@ -22,7 +22,7 @@ from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.errors import RetriesExhaustedError
 from target_iterable.iterable.client import ApiResponse, IterableClient
 from target_iterable.iterable.field_types import compatible
-from target_iterable.iterable.responses import TYPE_MISMATCH_CODE
+from target_iterable.iterable.responses import TYPE_MISMATCH_CODE, USER_UNKNOWN_CODES
 from target_iterable.mapping.values import Converter, compile_converters
 from target_iterable.reasons import Reason
 from target_iterable.settings import Settings, StreamOptions
@@ -229,6 +229,10 @@ class ObjectAdapter(abc.ABC):
         if response.code == TYPE_MISMATCH_CODE:
             return Reason.TYPE_MISMATCH
         return Reason.BAD_REQUEST
+
+    def user_unknown(self, response: ApiResponse) -> bool:
+        """Whether a refused request of one record means Iterable has no such user."""
+        return response.code in USER_UNKNOWN_CODES
 
     def check_refusal(self, response: ApiResponse) -> None:  # noqa: B027 (optional hook)
         """A refused request that no record of this stream can ever pass: raise."""

@@ -87,3 +87,10 @@ class EmailUpdatesAdapter(ObjectAdapter):
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.update_email(body)
+
+    def user_unknown(self, response: ApiResponse) -> bool:
+        """updateEmail answers an unknown current user with 400 BadParams "... User does
+        not exist" (support article "Updating a User's Email Address")."""
+        return super().user_unknown(response) or (
+            response.code == "BadParams" and response.msg.endswith("User does not exist")
+        )

@@ -41,6 +41,15 @@ logger = logging.getLogger("target-iterable.delivery")
 DATA_DEPENDENT_REASONS = frozenset({Reason.INVALID_DATA})
 
 
+def _still_not_found(waited: float) -> str:
+    """What a rejection for an unknown user adds once the record was retried."""
+    if not waited:
+        return ""
+    return (
+        f"; still not found {waited:.0f} s after this run wrote the user (not_found_retry_seconds)"
+    )
+
+
 class RequestSender:
     """Sends the bodies of one stream through its adapter."""
 
@@ -182,36 +191,35 @@ class RequestSender:
         ``not_found_retry_seconds``: Iterable applies bulk writes asynchronously,
         so the user may not be visible yet. The others stay rejected, saying how
         long they were retried."""
-        limit = self.context.settings.not_found_retry_seconds
-        written = self.context.written_users
         now = time.monotonic()
         later = []
         for index, failure in failures.items():
             if failure is RESEND_ALONE or failure[0] is not Reason.USER_NOT_FOUND:
                 continue
-            prepared = batch[index]
-            if not any(written.may_contain(key) for key in prepared.user_keys()):
-                continue
-            if prepared.not_found_since is None:
-                prepared.not_found_since = now
-            waited = now - prepared.not_found_since
-            if waited < limit:
+            retry, waited = self._worth_waiting(batch[index], now)
+            if retry:
                 later.append(index)
-            else:
-                failures[index] = (
-                    failure[0],
-                    f"{failure[1]}; still not found {waited:.0f} s after this run wrote the "
-                    "user (not_found_retry_seconds)",
-                )
+            elif waited:
+                failures[index] = (failure[0], f"{failure[1]}{_still_not_found(waited)}")
         return later
+
+    def _worth_waiting(self, prepared: PreparedRecord, now: float) -> tuple[bool, float]:
+        """Whether to send again a record refused for an unknown user, and how long it
+        has waited: only a user this run wrote, within not_found_retry_seconds."""
+        if not any(self.context.written_users.may_contain(k) for k in prepared.user_keys()):
+            return False, 0.0
+        if prepared.not_found_since is None:
+            prepared.not_found_since = now
+        waited = now - prepared.not_found_since
+        return waited < self.context.settings.not_found_retry_seconds, waited
 
     def _send_after_pause(self, records: list[PreparedRecord]) -> None:
         """Send records again after a pause that doubles with the time they have
-        waited (1, 1, 2, 4… s), within ``not_found_retry_seconds``. A stopping run
+        waited (0.5, 0.5, 1, 2, 4… s), within ``not_found_retry_seconds``. A stopping run
         sends nothing more: the records are claimed by no STATE, so a restart sends them."""
         limit = self.context.settings.not_found_retry_seconds
         waited = time.monotonic() - min(p.not_found_since or 0.0 for p in records)
-        pause = max(0.0, min(max(1.0, waited), limit - waited))
+        pause = max(0.0, min(max(0.5, waited), limit - waited))
         logger.info(
             "Iterable answered 'not found' for %d records of '%s' whose users this run wrote "
             "(it applies bulk writes asynchronously); sending them again in %.0f s",
@@ -296,11 +304,17 @@ class RequestSender:
                 self.send(remaining)
                 return
         if len(batch) == 1:
+            waited = 0.0
+            if self.adapter.user_unknown(response):
+                retry, waited = self._worth_waiting(batch[0], time.monotonic())
+                if retry:
+                    self._send_after_pause([batch[0]])
+                    return
             self.reject_prepared(
                 batch[0],
                 self.adapter.refusal_reason(response),
                 f"Iterable refused the record: HTTP {response.status} {response.code or ''}: "
-                f"{response.msg}".replace("  ", " "),
+                f"{response.msg}{_still_not_found(waited)}".replace("  ", " "),
             )
             return
         middle = len(batch) // 2

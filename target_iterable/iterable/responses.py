@@ -95,6 +95,11 @@ def filtered_out_fields(body: Mapping[str, Any]) -> list[str]:
     return [str(name) for name in names] if isinstance(names, list) else []
 
 
+# Codes of a 400 refusing a single-user request for a user Iterable does not have
+# (the code list of IterableApiResponse in Iterable's spec).
+USER_UNKNOWN_CODES = frozenset({"UnknownEmailError", "UnknownUserIdError"})
+
+
 # The code of a 400 refusing a whole request for a value whose type Iterable locked.
 TYPE_MISMATCH_CODE = "RequestFieldsTypesMismatched"
 

@@ -15,7 +15,9 @@ DELAY_MS = 400
 
 @pytest.fixture(scope="module")
 def async_process() -> Iterator[EmulatorProcess]:
-    with EmulatorProcess("--no-rate-limits", processing_delay_ms=DELAY_MS) as process:
+    with EmulatorProcess(
+        "--no-rate-limits", processing_delay_ms=DELAY_MS, settle_reads=False
+    ) as process:
         yield process
 
 
