@@ -154,7 +154,13 @@ class UsersAdapter(ObjectAdapter):
                 f"stream_options.{self.stream.name}.on_delete to 'delete' or 'forget')",
             )
         email, user_id = identity_of(record)
-        person = {"email": email} if email is not None else {"userId": user_id}
+        # By email unless prefer_user_id (userId-based projects, where emails are not
+        # unique; in email-based ones a userId may be held by several users).
+        person: dict[str, Any] = (
+            {"userId": user_id}
+            if user_id is not None and (email is None or self.options.prefer_user_id)
+            else {"email": email}
+        )
         return self._deletion(person, encode_faithfully(record))
 
     def _deletion(self, person: dict[str, Any], source: bytes) -> PreparedRecord:
