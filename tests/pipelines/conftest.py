@@ -50,3 +50,15 @@ def meltano_run(emulator: EmulatorProcess, tmp_path: Path) -> MeltanoRun:
         return completed
 
     return run
+
+
+@pytest.fixture
+def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
+    """The session's emulator, applying writes at once: these tests count the records
+    each run puts on the wire, which retries of events answered 'not found' under
+    asynchronous processing would blur. Asynchronous processing is covered end to
+    end in tests/target_iterable (the suite's default there, and every project type)."""
+    emulator_process.reset()
+    emulator_process.set_faults()
+    emulator_process.update_settings(processing_delay_ms=0)
+    return emulator_process
