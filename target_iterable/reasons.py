@@ -37,6 +37,8 @@ class Reason(str, Enum):
     FORGET_QUOTA_EXCEEDED = "forget_quota_exceeded"
     ITEM_TOO_LARGE = "item_too_large"
     RECORD_TOO_LARGE = "record_too_large"
+    # New user fields that would take the project past Iterable's 1000 user fields.
+    FIELD_LIMIT_EXCEEDED = "field_limit_exceeded"
     # Refused by Iterable.
     INVALID_DATA = "invalid_data"
     IDENTITY_CONFLICT = "identity_conflict"

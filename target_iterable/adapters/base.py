@@ -218,6 +218,9 @@ class ObjectAdapter(abc.ABC):
 
     # Answers --------------------------------------------------------------------------
 
+    def note_answer(self, response: ApiResponse) -> None:  # noqa: B027 (optional hook)
+        """Learn from a 2xx answer (the fields it created, say)."""
+
     def extra_failures(
         self, response: ApiResponse, batch: Sequence[PreparedRecord]
     ) -> dict[int, Failure]:

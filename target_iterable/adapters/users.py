@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,13 @@ from target_iterable.encoding import encode_faithfully
 from target_iterable.errors import RetriesExhaustedError
 from target_iterable.iterable.checks import identity_of
 from target_iterable.iterable.client import ApiResponse
-from target_iterable.iterable.limits import FORGETS_PER_DAY, USERS_BULK_UPDATE
+from target_iterable.iterable.field_types import flatten_fields
+from target_iterable.iterable.limits import (
+    FORGETS_PER_DAY,
+    USER_FIELDS_PER_PROJECT,
+    USERS_BULK_UPDATE,
+)
+from target_iterable.iterable.responses import created_fields
 from target_iterable.mapping.catalog import catalog_field_types
 from target_iterable.mapping.users import USER_IDENTITY_FIELDS, UserOptions, user_payload
 from target_iterable.reasons import Reason, RecordRejected
@@ -32,6 +39,10 @@ from target_iterable.settings import Settings
 
 # Routes: bulk update (batched), delete and GDPR forget (one user per request).
 UPDATE, DELETE, FORGET = "", "delete", "forget"
+
+
+# Within this many fields of Iterable's limit, each record's new fields are counted.
+FIELD_LIMIT_MARGIN = 200
 
 
 @dataclass
@@ -213,9 +224,9 @@ class UsersAdapter(ObjectAdapter):
         instead of creating them."""
         if batch[0].route == FORGET and self.run_state.forget_quota_exhausted:
             return dict.fromkeys(range(len(batch)), self._forget_quota_failure())
+        refusals = self._past_the_field_limit(batch)
         if not self.options.update_only:
-            return {}
-        refusals: dict[int, Failure] = {}
+            return refusals
         known = self.run_state.known
         for index, prepared in enumerate(batch):
             if prepared.route != UPDATE:
@@ -223,7 +234,7 @@ class UsersAdapter(ObjectAdapter):
             key = prepared.user_key()
             exists = known.get(key)
             if exists is None:
-                exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
+                exists = self._exists(prepared)
                 known[key] = exists
             if not exists:
                 refusals[index] = (
@@ -232,6 +243,51 @@ class UsersAdapter(ObjectAdapter):
                     "(stream_options update_only) and Iterable has no such user",
                 )
         return refusals
+
+    def _past_the_field_limit(self, batch: Sequence[PreparedRecord]) -> dict[int, Failure]:
+        """Records whose new fields would take the project past Iterable's 1000 user
+        fields, refused before they cost a request. Checked only near the limit (a
+        record's fields are decoded for it), so projects far from it pay nothing."""
+        known = self.context.user_fields
+        if len(known) < USER_FIELDS_PER_PROJECT - FIELD_LIMIT_MARGIN:
+            return {}
+        refusals: dict[int, Failure] = {}
+        adding: set[str] = set()
+        for index, prepared in enumerate(batch):
+            if prepared.route != UPDATE:
+                continue
+            paths = {path for path, _ in flatten_fields(self.fields_of(prepared))}
+            new = paths - known - adding
+            if len(known) + len(adding) + len(new) > USER_FIELDS_PER_PROJECT:
+                refusals[index] = (
+                    Reason.FIELD_LIMIT_EXCEEDED,
+                    f"the new fields {sorted(new)[:10]} would take the project past "
+                    f"Iterable's {USER_FIELDS_PER_PROJECT} user fields (it has {len(known)}); "
+                    "remove unused fields in Iterable, or drop these with a stream map",
+                )
+            else:
+                adding |= new
+        return refusals
+
+    def note_answer(self, response: ApiResponse) -> None:
+        self.context.user_fields.update(created_fields(response.body))
+
+    def _exists(self, prepared: PreparedRecord) -> bool:
+        """Whether Iterable has the user. One this run itself wrote may not be visible
+        yet (bulk writes are applied asynchronously): asked again after growing pauses,
+        for up to not_found_retry_seconds."""
+        email, user_id = prepared.email, prepared.user_id
+        exists = self.client.user_exists(email=email, user_id=user_id)
+        if exists or not any(map(self.context.written_users.may_contain, prepared.user_keys())):
+            return exists
+        deadline = time.monotonic() + self.context.settings.not_found_retry_seconds
+        pause = 0.5
+        while not exists and time.monotonic() + pause <= deadline:
+            if self.context.stopping.wait(pause):
+                break
+            exists = self.client.user_exists(email=email, user_id=user_id)
+            pause *= 2
+        return exists
 
     def absorb_exhausted(
         self, error: RetriesExhaustedError, batch: Sequence[PreparedRecord]

@@ -59,6 +59,9 @@ class DeliveryContext:
         self._sync_store: SyncStore | None = None
         self.trackers: list[ChangeTracker] = []
         self._user_fields_read = False
+        # The project's user fields (getFields, then each answer's createdFields), for
+        # Iterable's limit of 1000 user fields per project.
+        self.user_fields: set[str] = set()
         # Requests were dropped unsent (a failure, a stop): no STATE may follow.
         self.abandoned = False
         # Set with ``abandoned``: senders waiting to retry give up at once.
@@ -174,6 +177,7 @@ class DeliveryContext:
         self._user_fields_read = True
         for path, field_type in self.client.get_user_fields().items():
             self.locked_types.lock(USER_TYPE_SCOPE, path, field_type)
+            self.user_fields.add(path)
 
     # Accounting -----------------------------------------------------------------------
 

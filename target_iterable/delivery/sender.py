@@ -106,6 +106,7 @@ class RequestSender:
         return [p for i, p in enumerate(batch) if i not in refusals]
 
     def _account_for_answer(self, batch: Sequence[PreparedRecord], response: ApiResponse) -> None:
+        self.adapter.note_answer(response)
         failures = self.failures_in(response, batch)
         if fail_count(response.body) > len(failures):
             # A failCount with no identifier to pin it on: say so rather than guess.

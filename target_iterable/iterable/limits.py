@@ -37,6 +37,11 @@ MAX_USER_ID_LENGTH = 52
 # 512 bytes".
 MAX_EVENT_ID_BYTES = 512
 
+# bulkUpdateUser / updateUser: "a soft limit of 1,000 unique user profile fields" per
+# project; nested fields count, by their dotted path (support article "Field Data
+# Types", https://support.iterable.com/hc/articles/208183076).
+USER_FIELDS_PER_PROJECT = 1000
+
 # Quotas --------------------------------------------------------------------------------
 
 # forget: "Daily Cap: 1000 requests per 24 hour period, per project."

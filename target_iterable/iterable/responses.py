@@ -95,6 +95,12 @@ def filtered_out_fields(body: Mapping[str, Any]) -> list[str]:
     return [str(name) for name in names] if isinstance(names, list) else []
 
 
+def created_fields(body: Mapping[str, Any]) -> list[str]:
+    """``createdFields``: the fields a bulk write added to the project."""
+    names = body.get("createdFields")
+    return [str(name) for name in names] if isinstance(names, list) else []
+
+
 # Codes of a 400 refusing a single-user request for a user Iterable does not have
 # (the code list of IterableApiResponse in Iterable's spec).
 USER_UNKNOWN_CODES = frozenset({"UnknownEmailError", "UnknownUserIdError"})

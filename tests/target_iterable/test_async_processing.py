@@ -94,3 +94,26 @@ def test_the_retry_is_bounded_by_not_found_retry_seconds(
     assert sorted(r["reason"] for r in result.rejects) == ["user_not_found"] * 3
     assert all("not_found_retry_seconds" in r["message"] for r in result.rejects)
     assert result.states == [{"done": True}]  # rejected records are accounted for
+
+
+def test_an_update_only_stream_finds_users_the_run_just_created(
+    tmp_path: Path, slow_emulator: EmulatorProcess, config: dict[str, Any]
+) -> None:
+    """Its lookup of a user created moments earlier (not visible yet) is asked again."""
+    updates = schema("users-updates", {"email": {"type": "string"}, "plan": {"type": "string"}})
+    messages = [
+        USERS,
+        record("users", {"email": "fresh@x.io", "plan": "new"}),
+        updates,
+        record("users-updates", {"email": "fresh@x.io", "plan": "upgraded"}),
+        record("users-updates", {"email": "stranger@x.io", "plan": "upgraded"}),
+        state({"done": True}),
+    ]
+    only_updates = {**config, "stream_options": {"users-updates": {"update_only": True}}}
+    result = run_target(tmp_path, {**only_updates, "max_rejected_ratio": 1}, messages)
+    assert result.returncode == 0, result.stderr
+    assert [(r["reason"], r["record"]["email"]) for r in result.rejects] == [
+        ("user_not_found", "stranger@x.io")
+    ]
+    assert slow_emulator.user_by_email("fresh@x.io")["dataFields"]["plan"] == "upgraded"
+    assert slow_emulator.user_by_email("stranger@x.io") is None
