@@ -31,7 +31,7 @@ from iterable_emulator.calls import Call, Reply
 from iterable_emulator.emulator import Emulator
 from iterable_emulator.errors import IterableError, batch_too_large
 from iterable_emulator.faults import FaultPlan
-from iterable_emulator.pending import replay_of
+from iterable_emulator.pending import Pipeline, replay_of
 from iterable_emulator.stats import Outcome
 from iterable_emulator.urls import URL_MAP, Endpoint
 
@@ -259,7 +259,9 @@ class EmulatorApp:
                     reply = _answer(endpoint, call)
                 if 200 <= reply.status < 300:
                     replay = replay_of(call, endpoint.records, reply)
-                    pending.defer(name, lambda: endpoint.handler(replay))
+                    # rule: async-pipelines
+                    pipeline: Pipeline = "bulk" if endpoint.records else "single"
+                    pending.defer(name, lambda: endpoint.handler(replay), pipeline)
         return json_response(reply.status, reply.body)
 
     def _rate_limited(self) -> Response:

@@ -3,9 +3,12 @@
 Iterable answers many writes before it processes them (rule: async-writes,
 async-user-updates). With a processing delay, the HTTP layer answers such a
 write from a rehearsal (``Database.rehearsal``: run, answer, undo) and queues
-the write here, due the delay later. Due writes are applied in arrival order
-(rule: async-arrival-order) before each request is handled, so no background
-thread is needed: nothing can observe the state between two requests.
+the write here, due the delay later. Bulk and single-record writes are separate
+pipelines (rule: async-pipelines), each applied in its arrival order (rule:
+async-arrival-order), the single-record one more slowly, so a bulk write can
+overtake a single-record write sent before it. Due writes are applied before each
+request is handled, so no background thread is needed: nothing can observe the
+state between two requests.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from iterable_emulator.calls import Call, Reply
 from iterable_emulator.errors import IterableError
@@ -44,6 +48,11 @@ def replay_of(call: Call, records: str | None, reply: Reply) -> Call:
     return replace(call, body={**call.body, records: kept})
 
 
+# rule: async-pipelines. How much longer a single-record write takes than a bulk one.
+SINGLE_RECORD_SLOWDOWN = 2
+Pipeline = Literal["bulk", "single"]
+
+
 @dataclass(frozen=True)
 class PendingWrite:
     due: float  # clock seconds
@@ -52,12 +61,12 @@ class PendingWrite:
 
 
 class PendingWrites:
-    """A FIFO of deferred writes; ``delay_ms`` 0 means every write is applied at once."""
+    """A FIFO of deferred writes per pipeline; ``delay_ms`` 0 applies every write at once."""
 
     def __init__(self, clock: Clock, delay_ms: int = 0) -> None:
         self.clock = clock
         self.delay_ms = delay_ms
-        self._queue: deque[PendingWrite] = deque()
+        self._queues: dict[Pipeline, deque[PendingWrite]] = {"bulk": deque(), "single": deque()}
         self._lock = threading.RLock()
 
     @contextmanager
@@ -67,9 +76,15 @@ class PendingWrites:
         with self._lock:
             yield
 
-    def defer(self, name: str, apply: Callable[[], object]) -> None:
+    def defer(self, name: str, apply: Callable[[], object], pipeline: Pipeline) -> None:
+        delay = self.delay_ms * (SINGLE_RECORD_SLOWDOWN if pipeline == "single" else 1)
         with self._lock:
-            self._queue.append(PendingWrite(self.clock() + self.delay_ms / 1000, name, apply))
+            self._queues[pipeline].append(PendingWrite(self.clock() + delay / 1000, name, apply))
+
+    def _next_due(self) -> deque[PendingWrite] | None:
+        """The queue whose head is due first, if any write waits."""
+        waiting = [queue for queue in self._queues.values() if queue]
+        return min(waiting, key=lambda queue: queue[0].due) if waiting else None
 
     def apply_due(self) -> int:
         """Apply every write whose time has come, oldest first; return how many.
@@ -81,8 +96,8 @@ class PendingWrites:
         """
         applied = 0
         with self._lock:
-            while self._queue and self._queue[0].due <= self.clock():
-                write = self._queue.popleft()
+            while (queue := self._next_due()) is not None and queue[0].due <= self.clock():
+                write = queue.popleft()
                 try:
                     write.apply()
                 except IterableError as error:
@@ -96,9 +111,10 @@ class PendingWrites:
         """``GET /_emulator/pending``: how many writes wait, and when the next is due."""
         with self._lock:
             self.apply_due()
-            next_due = self._queue[0].due if self._queue else None
+            queue = self._next_due()
+            next_due = queue[0].due if queue else None
             return {
-                "pending": len(self._queue),
+                "pending": sum(len(queue) for queue in self._queues.values()),
                 "next_due_ms": None
                 if next_due is None
                 else max(0, round((next_due - self.clock()) * 1000)),
@@ -106,4 +122,5 @@ class PendingWrites:
 
     def clear(self) -> None:
         with self._lock:
-            self._queue.clear()
+            for queue in self._queues.values():
+                queue.clear()

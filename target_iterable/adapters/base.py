@@ -117,8 +117,6 @@ class ObjectAdapter(abc.ABC):
     # An action (a journey, a send…): at most once per key and payload, needs key
     # properties, and a run is capped by max_actions_per_run.
     is_action: ClassVar[bool] = False
-    # Whether some of its requests create or update users (see ``writes_user``).
-    writes_users: ClassVar[bool] = False
 
     def __init__(self, stream: StreamSpec, context: DeliveryContext) -> None:
         self.stream = stream
@@ -154,10 +152,8 @@ class ObjectAdapter(abc.ABC):
         fields: Mapping[str, Any] = prepared.payload().get("dataFields", {})
         return fields
 
-    def writes_user(self, prepared: PreparedRecord) -> bool:
-        """Whether Iterable acknowledging this record means its user exists (once
-        Iterable has applied it: bulk writes are asynchronous)."""
-        return False
+    def on_acknowledged(self, accepted: Sequence[PreparedRecord]) -> None:  # noqa: B027
+        """Learn from the records Iterable acknowledged (the users written, say)."""
 
     @abc.abstractmethod
     def type_scope(self, prepared: PreparedRecord) -> str:
@@ -231,6 +227,8 @@ class ObjectAdapter(abc.ABC):
         """Why Iterable refused a request of one record."""
         if response.code == TYPE_MISMATCH_CODE:
             return Reason.TYPE_MISMATCH
+        if self.user_unknown(response):
+            return Reason.USER_NOT_FOUND
         return Reason.BAD_REQUEST
 
     def user_unknown(self, response: ApiResponse) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ class UsersRunState:
     forget_quota_exhausted: bool = False
     # Users known to exist in Iterable (update-only streams ask once per user per run).
     known: dict[str, bool] = field(default_factory=dict)
+    # Users this run deleted or forgot, until a re-creation saw the deletion applied.
+    deleted: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
 def merge_data_fields(
@@ -124,7 +128,6 @@ class UsersAdapter(ObjectAdapter):
     envelope = Envelope(b'{"users":[', b"]}")
     supports_mirror = True
     deletion_routes = frozenset({DELETE, FORGET})
-    writes_users = True
 
     def items_per_request(self, settings: Settings) -> int:
         return settings.users_batch_size
@@ -215,8 +218,16 @@ class UsersAdapter(ObjectAdapter):
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
         return merge_duplicate_users(pending)
 
-    def writes_user(self, prepared: PreparedRecord) -> bool:
-        return prepared.route == UPDATE
+    def on_acknowledged(self, accepted: Sequence[PreparedRecord]) -> None:
+        """Remember the users this run wrote (their events may be answered "not found"
+        until Iterable applies the write) and deleted (a re-creation waits for it)."""
+        written = {key for p in accepted if p.route == UPDATE for key in p.user_keys()}
+        if written:
+            self.context.written_users.add(written)
+        with self.run_state.lock:
+            for prepared in accepted:
+                if prepared.route in (DELETE, FORGET):
+                    self.run_state.deleted.update(prepared.user_keys())
 
     def refusals_before_post(self, batch: Sequence[PreparedRecord]) -> dict[int, Failure]:
         """Forgets past the day's quota; and, on update-only streams, users Iterable
@@ -224,6 +235,7 @@ class UsersAdapter(ObjectAdapter):
         instead of creating them."""
         if batch[0].route == FORGET and self.run_state.forget_quota_exhausted:
             return dict.fromkeys(range(len(batch)), self._forget_quota_failure())
+        self._wait_for_deletions(batch)
         refusals = self._past_the_field_limit(batch)
         if not self.options.update_only:
             return refusals
@@ -243,6 +255,20 @@ class UsersAdapter(ObjectAdapter):
                     "(stream_options update_only) and Iterable has no such user",
                 )
         return refusals
+
+    def _wait_for_deletions(self, batch: Sequence[PreparedRecord]) -> None:
+        """A user this run deleted and now writes again: wait until Iterable shows the
+        deletion applied (it is asynchronous, and user deletes travel apart from bulk
+        updates, which could overtake them), for up to not_found_retry_seconds."""
+        if not self.run_state.deleted:
+            return  # the common case: no deletion this run
+        for prepared in batch:
+            keys = prepared.user_keys()
+            if prepared.route != UPDATE or not keys & self.run_state.deleted:
+                continue
+            self._poll(prepared, until_exists=False)
+            with self.run_state.lock:
+                self.run_state.deleted -= keys
 
     def _past_the_field_limit(self, batch: Sequence[PreparedRecord]) -> dict[int, Failure]:
         """Records whose new fields would take the project past Iterable's 1000 user
@@ -276,16 +302,21 @@ class UsersAdapter(ObjectAdapter):
         """Whether Iterable has the user. One this run itself wrote may not be visible
         yet (bulk writes are applied asynchronously): asked again after growing pauses,
         for up to not_found_retry_seconds."""
-        email, user_id = prepared.email, prepared.user_id
-        exists = self.client.user_exists(email=email, user_id=user_id)
-        if exists or not any(map(self.context.written_users.may_contain, prepared.user_keys())):
-            return exists
+        if not any(map(self.context.written_users.may_contain, prepared.user_keys())):
+            return self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
+        return self._poll(prepared, until_exists=True)
+
+    def _poll(self, prepared: PreparedRecord, *, until_exists: bool) -> bool:
+        """Ask Iterable whether the user exists after growing pauses (0.5, 1, 2… s)
+        until the answer is ``until_exists`` or not_found_retry_seconds pass; the last
+        answer."""
         deadline = time.monotonic() + self.context.settings.not_found_retry_seconds
+        exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
         pause = 0.5
-        while not exists and time.monotonic() + pause <= deadline:
+        while exists != until_exists and time.monotonic() + pause <= deadline:
             if self.context.stopping.wait(pause):
                 break
-            exists = self.client.user_exists(email=email, user_id=user_id)
+            exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
             pause *= 2
         return exists
 

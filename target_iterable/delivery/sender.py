@@ -136,10 +136,7 @@ class RequestSender:
             throttled=response.throttled,
         )
         accepted = [p for i, p in enumerate(batch) if i not in failures and i not in later]
-        if self.adapter.writes_users:
-            self.context.written_users.add(
-                {key for p in accepted if self.adapter.writes_user(p) for key in p.user_keys()}
-            )
+        self.adapter.on_acknowledged(accepted)
         deletions = self.adapter.deletion_routes
         self.stats.count_deleted(
             sum(p.record_count for p in accepted if p.removal or p.route in deletions)

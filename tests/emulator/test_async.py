@@ -65,12 +65,27 @@ def test_types_lock_when_the_write_is_answered(slow: EmulatorProcess) -> None:
 
 
 def test_writes_apply_in_arrival_order(slow: EmulatorProcess) -> None:
-    """rule async-arrival-order: the later write wins."""
+    """rule async-arrival-order: within one pipeline, the later write wins."""
     bulk_update(slow, {"email": "a@x.io", "dataFields": {"plan": "free"}})
-    slow.api("POST", "/api/users/update", json={"email": "a@x.io", "dataFields": {"plan": "pro"}})
     bulk_update(slow, {"email": "a@x.io", "dataFields": {"plan": "team"}})
     slow.settle()
     assert slow.user_by_email("a@x.io")["dataFields"] == {"plan": "team"}  # type: ignore[index]
+
+
+def test_a_bulk_write_overtakes_a_single_record_write_sent_before_it(
+    slow: EmulatorProcess,
+) -> None:
+    """rule async-pipelines: bulkUpdate is "handled separately" from single-user calls
+    [spec: bulkUpdateUser]; a delete then a bulk re-creation can land in reverse."""
+    bulk_update(slow, {"email": "a@x.io", "dataFields": {"plan": "free"}})
+    slow.settle()
+    assert slow.api("DELETE", "/api/users/a@x.io").status_code == 200
+    bulk_update(slow, {"email": "a@x.io", "dataFields": {"plan": "back"}})
+    slow.api("POST", "/api/users/update", json={"email": "b@x.io", "dataFields": {"n": 1}})
+    bulk_update(slow, {"email": "b@x.io", "dataFields": {"n": 2}})
+    slow.settle()
+    assert slow.user_by_email("a@x.io") is None  # the delete landed last
+    assert slow.user_by_email("b@x.io")["dataFields"] == {"n": 1}  # type: ignore[index]
 
 
 def test_catalog_item_writes_answer_202_and_land_later(slow: EmulatorProcess) -> None:

@@ -117,3 +117,35 @@ def test_an_update_only_stream_finds_users_the_run_just_created(
     ]
     assert slow_emulator.user_by_email("fresh@x.io")["dataFields"]["plan"] == "upgraded"
     assert slow_emulator.user_by_email("stranger@x.io") is None
+
+
+def test_a_user_deleted_then_written_again_in_one_run_ends_as_written(
+    tmp_path: Path, slow_emulator: EmulatorProcess, config: dict[str, Any]
+) -> None:
+    """User deletes travel apart from bulk updates, which can overtake them (the
+    emulator's rule async-pipelines): the re-creation waits for the deletion."""
+    slow_emulator.api(
+        "POST",
+        "/api/users/bulkUpdate",
+        json={"users": [{"email": "back@x.io", "dataFields": {"plan": "old"}}]},
+    )
+    slow_emulator.settle()
+    users = schema(
+        "users",
+        {
+            "email": {"type": "string"},
+            "plan": {"type": "string"},
+            "_sdc_deleted_at": {"type": ["null", "string"]},
+        },
+    )
+    messages = [
+        users,
+        record("users", {"email": "back@x.io", "_sdc_deleted_at": "2024-05-01"}),
+        record("users", {"email": "back@x.io", "plan": "new"}),
+        state({"done": True}),
+    ]
+    deleting = {**config, "stream_options": {"users": {"on_delete": "delete"}}}
+    result = run_target(tmp_path, deleting, messages)
+    assert result.returncode == 0, result.stderr
+    assert result.rejects == []
+    assert slow_emulator.user_by_email("back@x.io")["dataFields"] == {"plan": "new"}

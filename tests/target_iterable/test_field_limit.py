@@ -26,7 +26,7 @@ def test_new_fields_past_the_project_limit_are_refused_before_sending(
     emulator.update_settings(user_fields={f"f{i}": "string" for i in range(996)})
     messages = [
         USERS,
-        record("users", {"email": "a@x.io", "extra": {"n1": 1, "n2": 2}}),  # 996 + 3 (extra, extra.n1, extra.n2) = 999
+        record("users", {"email": "a@x.io", "extra": {"n1": 1, "n2": 2}}),  # 996 + 3 = 999
         record("users", {"email": "b@x.io", "extra": {"n3": 3, "n4": 4}}),  # would be 1001
         record("users", {"email": "c@x.io", "f0": "known"}),
         state({"done": True}),

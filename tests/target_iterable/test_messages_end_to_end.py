@@ -442,7 +442,7 @@ def test_carts_and_purchases_prefer_the_user_id_when_asked(
         },
     ]
     refused = run_messages(tmp_path, target_config, messages)
-    assert sorted(r["reason"] for r in refused.rejects) == ["bad_request", "bad_request"]
+    assert sorted(r["reason"] for r in refused.rejects) == ["user_not_found", "user_not_found"]
 
     run = run_messages(tmp_path, target_config, messages, {"prefer_user_id": True})
     assert run.rejects == []
