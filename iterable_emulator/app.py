@@ -181,8 +181,9 @@ class EmulatorApp:
         record = self.emulator.stats.begin(
             request.method, request.path, f"{request.method} (no such endpoint)", body, 0
         )
-        self.emulator.stats.finish(record, status, "answered")
-        return json_response(status, {"msg": msg, "code": code})
+        response = json_response(status, {"msg": msg, "code": code})
+        self.emulator.stats.finish(record, status, "answered", response.get_data(as_text=True))
+        return response
 
     def _admin(self, incoming: Incoming) -> Response:
         if incoming.body and incoming.json_error:
@@ -200,6 +201,7 @@ class EmulatorApp:
             _record_count(incoming.endpoint, incoming.parsed),
         )
         status: int | None = None
+        answer: str | None = None
         outcome: Outcome = "answered"
         try:
             plan = self.emulator.faults.plan()
@@ -218,9 +220,10 @@ class EmulatorApp:
                     outcome = "dropped_after_processing"
                     return _drop_connection(request.environ)
             status = response.status_code
+            answer = response.get_data(as_text=True)
             return response
         finally:
-            stats.finish(record, status, outcome)
+            stats.finish(record, status, outcome, answer)
 
     def _process(self, incoming: Incoming) -> Response:
         """Authenticate, rate-limit, check the body, run the handler."""

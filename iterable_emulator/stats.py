@@ -62,6 +62,10 @@ class EndpointStats:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.repr}
 
 
+# How much of each answer the request log keeps.
+ANSWER_CHARS = 300
+
+
 @dataclass
 class RequestRecord:
     """One entry of ``GET /_emulator/requests``."""
@@ -78,6 +82,8 @@ class RequestRecord:
     # The request body as sent (text), only while the log_bodies setting is on:
     # tests compare what a dry run planned with what a real run sent.
     body: str | None = None
+    # The start of the answer's body (the console shows why a request failed).
+    answer: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -106,8 +112,11 @@ class Stats:
             record.body = body.decode("utf-8", "replace")
         return record
 
-    def finish(self, record: RequestRecord, status: int | None, outcome: Outcome) -> None:
+    def finish(
+        self, record: RequestRecord, status: int | None, outcome: Outcome, answer: str | None = None
+    ) -> None:
         record.status, record.outcome = status, outcome
+        record.answer = None if answer is None else answer[:ANSWER_CHARS]
         record.duration_ms = round((time.time() - record.time) * 1000, 3)
         with self._lock:
             for stats in (self._endpoints[record.endpoint], self._total):

@@ -225,6 +225,11 @@ def is_failure(entry: Mapping[str, Any]) -> bool:
     return status is None or not 200 <= status < 300
 
 
+REQUEST_COLUMNS = [
+    "time", "endpoint", "path", "records", "body bytes", "status", "outcome", "ms", "answer"
+]  # fmt: skip
+
+
 def requests(emulator: Emulator, request: Request) -> str:
     """The API requests, most recent first; failures marked, or alone with ``?failed=1``."""
     only_failed = request.args.get("failed") == "1"
@@ -237,7 +242,17 @@ def requests(emulator: Emulator, request: Request) -> str:
         "Failed requests" if only_failed else "Requests",
         paragraph(f"{len(shown)} shown of {len(entries)}, most recent first. Show ", switch, "."),
         table(
-            ["time", "endpoint", "path", "records", "body bytes", "status", "outcome", "ms"],
+            [
+                "time",
+                "endpoint",
+                "path",
+                "records",
+                "body bytes",
+                "status",
+                "outcome",
+                "ms",
+                "answer",
+            ],
             rows,
             marks,
         ),
@@ -255,4 +270,5 @@ def _request_row(entry: Mapping[str, Any]) -> list[Cell]:
         "—" if entry["status"] is None else entry["status"],
         entry["outcome"],
         entry["duration_ms"],
+        entry.get("answer") or "",
     ]

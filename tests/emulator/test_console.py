@@ -160,6 +160,7 @@ def test_failed_requests_are_marked(console: Client) -> None:
     failed = [row for row in rows if row.startswith('<tr class="failed">')]
     assert len(failed) == 1
     assert "<td>401</td>" in failed[0]
+    assert "BadApiKey" in failed[0]  # the answer says why
     assert len(rows) == 6
     only_failed = _rows(_page(console, "/requests?failed=1"))[1:]
     assert only_failed == failed
