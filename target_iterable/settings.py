@@ -42,6 +42,26 @@ SchemaViolations = Literal["reject", "fail"]
 SyncMode = Literal["upsert", "mirror", "all"]
 SYNC_MODES: tuple[SyncMode, ...] = ("upsert", "mirror", "all")
 
+# This target's settings that shape what a record becomes (its payload); and those that
+# never do (delivery, pacing, paths, policy). Change detection's mapping context holds
+# every setting but the second kind (sinks/base.py), so editing one of those does not
+# make every record look new; a setting in neither set fails a test, forcing the choice.
+PAYLOAD_SETTINGS = frozenset({"stream_options"})
+DELIVERY_SETTINGS = frozenset(
+    {
+        "api_key", "region", "api_base_url", "rejects_path", "checkpoint_seconds",
+        "users_batch_size", "events_batch_size", "catalog_batch_size",
+        "connect_timeout_seconds", "request_timeout_seconds", "max_attempts",
+        "max_concurrent_requests", "users_requests_per_second",
+        "events_requests_per_second", "catalog_requests_per_second",
+        "action_requests_per_second", "schema_violations", "max_rejected_ratio",
+        "skip_unknown_streams", "change_detection", "sync_state_url", "full_resync",
+        "resend_after_days", "max_delete_ratio", "stop_grace_seconds",
+        "not_found_retry_seconds", "dry_run", "dry_run_path", "progress_seconds",
+        "run_report_path",
+    }
+)  # fmt: skip
+
 # The settings that pace an endpoint, by the endpoint they pace.
 RATE_SETTINGS = {
     USERS_BULK_UPDATE: "users_requests_per_second",

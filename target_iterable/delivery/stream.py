@@ -76,14 +76,13 @@ class StreamDelivery:
     def check_later(self, mapping_context: bytes, check: RecordCheck) -> bool:
         """Whether records may wait unchecked until the drain (see ``offer``): only
         when change detection skips unchanged records of this stream and the sync
-        state knows some (a first run would only pay for the wait)."""
+        state knows some (a first run would only pay for the wait; its records get
+        their source digest when admitted, for the next run to compare)."""
         tracker = self.tracker
         if tracker is None or not tracker.policy.skip_unchanged:
             return False
-        if not tracker.store.holds_any(self.stream):
-            return False
         self._source_context, self._check = mapping_context, check
-        return True
+        return tracker.store.holds_any(self.stream)
 
     def offer(self, record: dict[str, Any], refusal: RecordRejected | None = None) -> None:
         """Queue an input record unchecked. A scheduled rerun mostly reads records
@@ -147,6 +146,9 @@ class StreamDelivery:
             return None
         if source is not None:
             prepared.sources = [source]
+        elif self._source_context and len(prepared.sources) == 1:
+            # The record as the rejects file shows it: the bytes ``offer`` digests.
+            prepared.source_digest = source_digest(self._source_context, prepared.sources[0])
         if self.tracker is not None:
             # An operation of a messages record has its own identity, not the stream's key.
             if key is not None:

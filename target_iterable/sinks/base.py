@@ -24,6 +24,7 @@ from target_iterable.delivery.stream import StreamDelivery
 from target_iterable.errors import ConfigurationError
 from target_iterable.reasons import RecordRejected
 from target_iterable.sdk_overrides import SinkOverrides
+from target_iterable.settings import DELIVERY_SETTINGS
 from target_iterable.sync.fingerprints import mapping_context
 from target_iterable.validation import CompiledSchemaValidator
 
@@ -135,8 +136,12 @@ class ObjectSink(IterableSink):
         )
 
     def mapping_context(self) -> bytes:
-        """What this stream's payloads depend on besides the record itself."""
-        settings = {name: value for name, value in self.config.items() if name != "api_key"}
+        """What this stream's payloads depend on besides the record itself: every
+        setting but those that only shape delivery (a new rejects_path, say, must not
+        make every record look new), the stream's schema and key, the version."""
+        settings = {
+            name: value for name, value in self.config.items() if name not in DELIVERY_SETTINGS
+        }
         return mapping_context(
             PACKAGE_VERSION, self.stream_name, self.schema, self.key_properties, settings
         )

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from iterable_emulator.testing import EmulatorProcess
+from target_iterable.config_schema import CONFIG_SCHEMA
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.errors import ConfigurationError
+from target_iterable.settings import DELIVERY_SETTINGS, PAYLOAD_SETTINGS
 from target_iterable.sync.fingerprints import fingerprint, key_of, project_scope
 from target_iterable.sync.store import FINGERPRINTS, Acknowledged, Stored, SyncStore, engine_url
 from target_iterable.sync.tracker import ChangeTracker, TrackingPolicy
+from tests.singer_io import record, run_target, schema
 
 
 def test_fingerprints_are_of_what_would_be_sent() -> None:
@@ -134,3 +139,35 @@ def test_a_record_unchanged_by_its_payload_gets_its_new_source_digest(tmp_path: 
     assert (stored.source, stored.acknowledged_at) == (b"new-source-00000", acknowledged_at)
     assert tracker.skippable_sources({"a": stored}, [("a", b"new-source-00000")]) == {"a"}
     assert tracker.skippable_sources({"a": stored}, [("a", b"old-source-00000")]) == set()
+
+
+def test_every_setting_is_known_to_shape_payloads_or_only_delivery() -> None:
+    """Change detection skips a record unchanged under the same settings; a setting
+    that shapes payloads but were taken for delivery-only would skip changed records."""
+    ours = set(CONFIG_SCHEMA["properties"])
+    assert ours == PAYLOAD_SETTINGS | DELIVERY_SETTINGS
+    assert not PAYLOAD_SETTINGS & DELIVERY_SETTINGS
+
+
+def test_settings_that_only_shape_delivery_leave_the_mapping_context_alone(
+    tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
+) -> None:
+    """A rerun with another rejects_path or batch size keeps each record's source digest
+    (its records are skipped before mapping); a payload setting changes it."""
+    config = {**target_config, "sync_state_url": str(tmp_path / "sync.db")}
+    users = [schema("users", {"email": {"type": "string"}}, ["email"])]
+    users += [record("users", {"email": f"m{i}@x.io"}) for i in range(3)]
+
+    def source_after(settings: dict[str, Any]) -> bytes | None:
+        assert run_target(tmp_path, settings, users).returncode == 0
+        store = SyncStore(str(tmp_path / "sync.db"), project_scope(emulator.api_key, emulator.url))
+        source = store.lookup("users", ['"m0@x.io"'])['"m0@x.io"'].source
+        store.close()
+        return source
+
+    first = source_after(config)
+    assert first is not None
+    moved = {**config, "rejects_path": str(tmp_path / "elsewhere.jsonl"), "users_batch_size": 7}
+    assert source_after(moved) == first
+    preferring = {**moved, "stream_options": {"users": {"prefer_user_id": True}}}
+    assert source_after(preferring) != first
