@@ -421,3 +421,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         "object, instead of failing at their SCHEMA message.",
     ),
 ).to_dict()
+
+# This target's own settings (the SDK adds its built-in ones to CONFIG_SCHEMA in place
+# when a target class is built).
+OWN_SETTINGS = frozenset(CONFIG_SCHEMA["properties"])

@@ -139,6 +139,9 @@ def tap_output() -> list[dict[str, Any]]:
 def test_users_events_and_catalog_land_and_invalid_records_are_rejected(
     tmp_path: Any, emulator: EmulatorProcess, target_config: dict[str, Any]
 ) -> None:
+    # A hybrid project: a customer without email is named by userId alone, which an
+    # email-based project takes only with prefer_user_id (test_project_types.py).
+    emulator.update_settings(project_type="hybrid")
     run = run_target(tmp_path, {**target_config, "stream_maps": STREAM_MAPS}, tap_output())
 
     assert run.returncode == 0, run.stderr

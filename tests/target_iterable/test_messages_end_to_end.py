@@ -336,6 +336,9 @@ def test_carts_orders_and_users_land_as_rudderstack_sends_them(
 def test_tokens_and_anonymous_ids_follow_the_options(
     tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
 ) -> None:
+    # A hybrid project: an anonymous id sent as a userId alone names a user there; an
+    # email-based project takes it only with prefer_user_id.
+    emulator.update_settings(project_type="hybrid")
     web = {"os": {"name": "", "token": "web-push-1"}}
     push = {"device": {"token": "apns-1", "type": "ios"}, "app": {"name": "Shop"}}
     anonymous = {"type": "track", "event": "Viewed", "anonymousId": "anon-7", "messageId": "v-1"}
