@@ -56,7 +56,7 @@ def coerces(expected: str, value: Any) -> bool:
 
 
 def iterable_type_of(value: Any) -> str | None:
-    """The type Iterable infers for a JSON value (None for null and empty lists)."""
+    """The type a first value locks in Iterable (None for null and empty lists)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -76,8 +76,14 @@ def iterable_type_of(value: Any) -> str | None:
     if isinstance(value, Mapping):
         return "object"
     if isinstance(value, list):
-        types = {iterable_type_of(item) for item in value} - {None}
-        return types.pop() if len(types) == 1 else None
+        # A list locks its first item's type (a double when it mixes longs and doubles);
+        # nulls, empty lists and lists inside it lock nothing.
+        types = [
+            t for item in value if not isinstance(item, list) and (t := iterable_type_of(item))
+        ]
+        if not types:
+            return None
+        return "double" if set(types) == {"long", "double"} else types[0]
     return "string"
 
 
@@ -124,17 +130,6 @@ def flatten_fields(fields: Mapping[str, Any], prefix: str = "") -> Iterator[tupl
                     yield from flatten_fields(item, f"{path}.")
 
 
-def _locked_by(value: Any) -> str | None:
-    """The type a first value locks: a list locks its first item's type (a double when
-    it mixes longs and doubles); nulls and empty lists lock nothing."""
-    if not isinstance(value, list):
-        return iterable_type_of(value)
-    types = [t for item in value if not isinstance(item, list) and (t := iterable_type_of(item))]
-    if not types:
-        return None
-    return "double" if set(types) == {"long", "double"} else types[0]
-
-
 def type_conflicts(fields: Mapping[str, Any], locked: Mapping[str, str]) -> list[str]:
     """Describe each field of ``fields`` whose value Iterable would refuse."""
     if not locked:
@@ -144,7 +139,7 @@ def type_conflicts(fields: Mapping[str, Any], locked: Mapping[str, str]) -> list
     for path, value in flatten_fields(fields):
         expected = locked.get(path) or first.get(path)
         if expected is None:
-            expected = _locked_by(value)
+            expected = iterable_type_of(value)
             if expected is None:
                 continue
             first[path] = expected
