@@ -22,6 +22,7 @@ from target_iterable.adapters.base import (
 from target_iterable.delivery.batching import ONE_PER_REQUEST, Envelope
 from target_iterable.delivery.context import USER_TYPE_SCOPE
 from target_iterable.delivery.prepared import PreparedRecord
+from target_iterable.delivery.written_users import pause_before_asking_again
 from target_iterable.encoding import encode_faithfully
 from target_iterable.errors import RetriesExhaustedError
 from target_iterable.iterable.checks import identity_of
@@ -230,9 +231,10 @@ class UsersAdapter(ObjectAdapter):
                     self.run_state.deleted.update(prepared.user_keys())
 
     def refusals_before_post(self, batch: Sequence[PreparedRecord]) -> dict[int, Failure]:
-        """Forgets past the day's quota; and, on update-only streams, users Iterable
-        does not have (one lookup per user per run, paced to Iterable's 100 reads/s),
-        instead of creating them."""
+        """Forgets past the day's quota; new fields past Iterable's user-field limit;
+        and, on update-only streams, users Iterable does not have (one lookup per user
+        per run, paced to Iterable's 100 reads/s), instead of creating them. A user this
+        run deleted waits until the deletion shows before it is written again."""
         if batch[0].route == FORGET and self.run_state.forget_quota_exhausted:
             return dict.fromkeys(range(len(batch)), self._forget_quota_failure())
         self._wait_for_deletions(batch)
@@ -307,17 +309,16 @@ class UsersAdapter(ObjectAdapter):
         return self._poll(prepared, until_exists=True)
 
     def _poll(self, prepared: PreparedRecord, *, until_exists: bool) -> bool:
-        """Ask Iterable whether the user exists after growing pauses (0.5, 1, 2… s)
-        until the answer is ``until_exists`` or not_found_retry_seconds pass; the last
-        answer."""
-        deadline = time.monotonic() + self.context.settings.not_found_retry_seconds
+        """Ask Iterable whether the user exists, after growing pauses, until the answer
+        is ``until_exists`` or not_found_retry_seconds pass; the last answer."""
+        limit = self.context.settings.not_found_retry_seconds
+        started = time.monotonic()
         exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
-        pause = 0.5
-        while exists != until_exists and time.monotonic() + pause <= deadline:
-            if self.context.stopping.wait(pause):
+        while exists != until_exists:
+            pause = pause_before_asking_again(time.monotonic() - started, limit)
+            if pause is None or self.context.stopping.wait(pause):
                 break
             exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
-            pause *= 2
         return exists
 
     def absorb_exhausted(

@@ -23,6 +23,7 @@ from target_iterable.adapters.base import RESEND_ALONE, Failure, ObjectAdapter
 from target_iterable.delivery.plan import planning_for
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.delivery.run_summary import StreamStats
+from target_iterable.delivery.written_users import pause_before_asking_again
 from target_iterable.errors import IterableApiError, RetriesExhaustedError
 from target_iterable.iterable.client import ApiResponse
 from target_iterable.iterable.field_types import flatten_fields, type_conflicts
@@ -160,8 +161,10 @@ class RequestSender:
             return
         carried: dict[int, list[str]] = {}
         for index, prepared in enumerate(batch):
+            if index in failures:
+                continue  # not applied: nothing of it was dropped
             paths = {path for path, _ in flatten_fields(self.adapter.fields_of(prepared))}
-            if index not in failures and dropped & paths:
+            if dropped & paths:
                 carried[index] = sorted(dropped & paths)
         new = sorted(dropped - self._warned_filtered)
         if new:
@@ -212,15 +215,15 @@ class RequestSender:
         return waited < self.context.settings.not_found_retry_seconds, waited
 
     def _send_after_pause(self, records: list[PreparedRecord]) -> None:
-        """Send records again after a pause that doubles with the time they have
-        waited (0.5, 0.5, 1, 2, 4… s), within ``not_found_retry_seconds``. A stopping run
-        sends nothing more: the records are claimed by no STATE, so a restart sends them."""
+        """Send records again after a pause that grows with the time they have waited,
+        within ``not_found_retry_seconds``. A stopping run sends nothing more: the
+        records are claimed by no STATE, so a restart sends them."""
         limit = self.context.settings.not_found_retry_seconds
         waited = time.monotonic() - min(p.not_found_since or 0.0 for p in records)
-        pause = max(0.0, min(max(0.5, waited), limit - waited))
+        pause = pause_before_asking_again(waited, limit) or 0.0
         logger.info(
             "Iterable answered 'not found' for %d records of '%s' whose users this run wrote "
-            "(it applies bulk writes asynchronously); sending them again in %.0f s",
+            "(it applies bulk writes asynchronously); sending them again in %.1f s",
             len(records),
             self.stream,
             pause,

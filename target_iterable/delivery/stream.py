@@ -123,12 +123,17 @@ class StreamDelivery:
         return queued
 
     def admit(
-        self, record: Mapping[str, Any], source: bytes | None = None, *, key: str | None = None
+        self,
+        record: Mapping[str, Any],
+        source: bytes | None = None,
+        *,
+        candidate: Candidate | None = None,
     ) -> PreparedRecord | None:
         """Map one record for sending, or reject it with its reason (then None).
 
         ``source`` is the input record as the rejects file shows it, when
-        ``record`` is derived from it (one operation of a ``messages`` record).
+        ``record`` is derived from it (one operation of a ``messages`` record);
+        ``candidate``, the record's queued form (its key and source digest, already made).
         """
         adapter = self.adapter
         try:
@@ -146,13 +151,15 @@ class StreamDelivery:
             return None
         if source is not None:
             prepared.sources = [source]
+        elif candidate is not None:
+            prepared.source_digest = candidate.digest
         elif self._source_context and len(prepared.sources) == 1:
             # The record as the rejects file shows it: the bytes ``offer`` digests.
             prepared.source_digest = source_digest(self._source_context, prepared.sources[0])
         if self.tracker is not None:
             # An operation of a messages record has its own identity, not the stream's key.
-            if key is not None:
-                prepared.sync_key = key
+            if candidate is not None:
+                prepared.sync_key = candidate.key
             elif source is not None:
                 prepared.sync_key = self.adapter.natural_key(record)
             else:
@@ -215,8 +222,7 @@ class StreamDelivery:
                 tracker.saw(item.key)  # still in the source: a mirror stream keeps it
             elif (refusal := item.refusal or check(item.record)) is not None:
                 self.reject(item.record, refusal.reason, refusal.message)
-            elif (prepared := self.admit(item.record, key=item.key)) is not None:
-                prepared.source_digest = item.digest
+            elif (prepared := self.admit(item.record, candidate=item)) is not None:
                 pending.append(prepared)
         self.stats.count_unchanged(skipped)
         return pending, stored

@@ -1,4 +1,5 @@
-"""The users this run wrote to Iterable, remembered compactly (a Bloom filter).
+"""The users this run wrote to Iterable (a compact Bloom filter), and how long to wait
+before asking Iterable again about one of them.
 
 Iterable applies bulk user writes asynchronously, so an event for a user this
 run created a moment ago can be answered "not found". Such an event is worth
@@ -39,3 +40,11 @@ class WrittenUsers:
     def may_contain(self, key: str) -> bool:
         """False: this run certainly did not write the user. True: it probably did."""
         return all(self._bits[p >> 3] & (1 << (p & 7)) for p in _positions(key))
+
+
+def pause_before_asking_again(waited: float, limit: float) -> float | None:
+    """How long to wait before asking again about a user this run wrote: as long as
+    already waited (0.5, 0.5, 1, 2, 4… s), within ``limit`` (not_found_retry_seconds);
+    None once the limit is reached."""
+    remaining = limit - waited
+    return min(max(0.5, waited), remaining) if remaining > 0 else None
