@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
+from target_iterable.iterable.checks import ProjectType
 from target_iterable.iterable.limits import (
     CATALOG_ITEMS,
     DEFAULT_RECORDS_PER_REQUEST,
@@ -55,6 +56,18 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.StringType,
         description="Overrides the region's URL, e.g. a proxy or the local emulator "
         "(http://127.0.0.1:8089). Plain http:// is accepted only for loopback hosts.",
+    ),
+    th.Property(
+        "project_type",
+        th.StringType,
+        default="hybrid",
+        allowed_values=[kind.value for kind in ProjectType],
+        description="How the Iterable project identifies users (Settings → Project "
+        "Settings): 'hybrid' (default), 'email' or 'userId'. In a 'userId' project a "
+        "record naming its user by email alone is refused (missing_identity) before it "
+        "costs a request, and calls that take one identifier (deletes, forgets, merges, "
+        "email changes, journeys, sends, update-only lookups) name users by userId; "
+        "elsewhere they name users by email when the record has one.",
     ),
     th.Property(
         "rejects_path",

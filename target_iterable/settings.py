@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, Literal, cast
 
 from target_iterable.errors import ConfigurationError
+from target_iterable.iterable.checks import ProjectType
 from target_iterable.iterable.limits import (
     ACTIONS,
     CATALOG_ITEMS,
@@ -46,7 +47,7 @@ SYNC_MODES: tuple[SyncMode, ...] = ("upsert", "mirror", "all")
 # never do (delivery, pacing, paths, policy). Change detection's mapping context holds
 # every setting but the second kind (sinks/base.py), so editing one of those does not
 # make every record look new; a setting in neither set fails a test, forcing the choice.
-PAYLOAD_SETTINGS = frozenset({"stream_options"})
+PAYLOAD_SETTINGS = frozenset({"stream_options", "project_type"})
 DELIVERY_SETTINGS = frozenset(
     {
         "api_key", "region", "api_base_url", "rejects_path", "checkpoint_seconds",
@@ -138,6 +139,8 @@ class Settings:
     api_key: str = field(repr=False)
     region: str
     base_url: str
+    # How the project identifies users: which identifier a one-identifier call names.
+    project_type: ProjectType
     rejects_path: str
     checkpoint_seconds: float
     users_batch_size: int
@@ -195,6 +198,9 @@ class Settings:
             api_key=parser.text("api_key"),
             region=region,
             base_url=base_url,
+            project_type=ProjectType(
+                parser.choice("project_type", tuple(kind.value for kind in ProjectType))
+            ),
             rejects_path=parser.text("rejects_path"),
             checkpoint_seconds=parser.number("checkpoint_seconds", minimum=0),
             users_batch_size=parser.integer("users_batch_size", minimum=1),

@@ -81,7 +81,7 @@ class JourneyAdapter(ActionAdapter):
         self.workflow_id = _trailing_id(stream.name, JOURNEY_PREFIX)
 
     def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
-        payload = journey_payload(record, self.converters, self.workflow_id)
+        payload = journey_payload(record, self.converters, self.workflow_id, self.project_type)
         return PreparedRecord.of_person_payload([encode_faithfully(record)], payload)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
@@ -98,7 +98,7 @@ class SendAdapter(ActionAdapter):
         self.campaign_id = _trailing_id(stream.name, prefix)
 
     def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
-        payload = send_payload(record, self.converters, self.campaign_id)
+        payload = send_payload(record, self.converters, self.campaign_id, self.project_type)
         return PreparedRecord(
             sources=[encode_faithfully(record)],
             item=encode_for_iterable(payload),
@@ -126,7 +126,7 @@ class UserMergesAdapter(ActionAdapter):
     endpoint = USER_MERGES
 
     def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
-        payload = merge_payload(record)
+        payload = merge_payload(record, self.project_type)
         return PreparedRecord(
             sources=[encode_faithfully(record)], item=encode_for_iterable(payload)
         )
@@ -142,11 +142,11 @@ class UserActionsAdapter(ActionAdapter):
     deletion_routes = frozenset({"delete", "forget"})
 
     def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
-        action, person = user_action(record)
+        action, person = user_action(record, self.project_type)
         return PreparedRecord.of_person_payload([encode_faithfully(record)], person, action)
 
     def natural_key(self, record: Mapping[str, Any]) -> str | None:
-        return person_key(record)
+        return person_key(record, self.project_type)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         if route == "delete":

@@ -20,6 +20,7 @@ from target_iterable.delivery.batching import ONE_PER_REQUEST, Envelope
 from target_iterable.delivery.context import DeliveryContext
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.errors import RetriesExhaustedError
+from target_iterable.iterable.checks import ProjectType
 from target_iterable.iterable.client import ApiResponse, IterableClient
 from target_iterable.iterable.field_types import compatible
 from target_iterable.iterable.responses import TYPE_MISMATCH_CODE, USER_UNKNOWN_CODES
@@ -40,22 +41,26 @@ USERS = "users"
 DELETED_AT = "_sdc_deleted_at"
 
 
-def person_key(record: Mapping[str, Any]) -> str | None:
-    """A user's key as Iterable finds them: by email (case-insensitive) first, else userId."""
+def person_key(record: Mapping[str, Any], project_type: ProjectType) -> str | None:
+    """A user's key as Iterable finds them: by userId in a userId-based project (emails
+    are not unique there), elsewhere by email (case-insensitive) first, else userId."""
+    identity = person_identity(record, project_type)
+    if identity is None:
+        return None
+    if "email" in identity:
+        return f"email:{identity['email'].lower()}"
+    return f"userId:{identity['userId']}"
+
+
+def person_identity(record: Mapping[str, Any], project_type: ProjectType) -> dict[str, Any] | None:
+    """How a removal names the user: by the identifier ``person_key`` keys them by."""
     email = record.get("email")
-    if isinstance(email, str) and email:
-        return f"email:{email.lower()}"
     user_id = record.get("userId")
-    return f"userId:{user_id}" if user_id not in (None, "") else None
-
-
-def person_identity(record: Mapping[str, Any]) -> dict[str, Any] | None:
-    """How a removal names the user: by email when known, else by userId."""
-    email = record.get("email")
-    if isinstance(email, str) and email:
+    has_user_id = user_id not in (None, "")
+    by_user_id = project_type is ProjectType.USER_ID and has_user_id
+    if isinstance(email, str) and email and not by_user_id:
         return {"email": email}
-    user_id = record.get("userId")
-    return {"userId": str(user_id)} if user_id not in (None, "") else None
+    return {"userId": str(user_id)} if has_user_id else None
 
 
 def record_id(record: Mapping[str, Any]) -> str | None:
@@ -133,6 +138,10 @@ class ObjectAdapter(abc.ABC):
     @property
     def client(self) -> IterableClient:
         return self.context.client
+
+    @property
+    def project_type(self) -> ProjectType:
+        return self.context.settings.project_type
 
     def items_per_request(self, settings: Settings) -> int:
         """Most items in one request (default: one record per request)."""

@@ -67,7 +67,7 @@ class CartsAdapter(ObjectAdapter):
 
     def natural_key(self, record: Mapping[str, Any]) -> str | None:
         """A cart replaces the user's whole cart: one key per user."""
-        return person_key(record)
+        return person_key(record, self.project_type)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.update_cart(body)

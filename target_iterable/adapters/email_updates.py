@@ -15,7 +15,7 @@ from target_iterable.adapters.base import ObjectAdapter
 from target_iterable.delivery.context import USER_TYPE_SCOPE
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully, encode_for_iterable
-from target_iterable.iterable.checks import check_email, check_user_id
+from target_iterable.iterable.checks import ProjectType, check_email, check_user_id, sole_identity
 from target_iterable.iterable.client import ApiResponse
 from target_iterable.iterable.limits import USER_EMAIL_UPDATES
 from target_iterable.reasons import Reason, RecordRejected
@@ -32,23 +32,27 @@ def _text(record: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
-def email_update_payload(record: Mapping[str, Any]) -> dict[str, str]:
+def email_update_payload(
+    record: Mapping[str, Any], project_type: ProjectType = ProjectType.HYBRID
+) -> dict[str, str]:
     """An ``UpdateEmailRequest``: the checked current identity and new email."""
     current_email, current_user_id = _text(record, "currentEmail"), _text(record, "currentUserId")
     new_email = _text(record, "newEmail")
     if new_email is None:
         raise RecordRejected(Reason.MISSING_IDENTITY, "record has no 'newEmail'")
     check_email(new_email)
-    if current_email is not None:
-        # "If you include both, currentEmail takes precedence" [spec: updateEmail].
-        check_email(current_email)
-        return {"currentEmail": current_email, "newEmail": new_email}
-    if current_user_id is not None:
-        check_user_id(current_user_id)
-        return {"currentUserId": current_user_id, "newEmail": new_email}
-    raise RecordRejected(
-        Reason.MISSING_IDENTITY, "record has neither 'currentEmail' nor 'currentUserId'"
-    )
+    if current_email is None and current_user_id is None:
+        raise RecordRejected(
+            Reason.MISSING_IDENTITY, "record has neither 'currentEmail' nor 'currentUserId'"
+        )
+    # "If you include both, currentEmail takes precedence" [spec: updateEmail]: one is
+    # sent (and checked), the one the project finds users by.
+    name, value = sole_identity(current_email, current_user_id, project_type)
+    if name == "email":
+        check_email(value)
+    else:
+        check_user_id(value)
+    return {"currentEmail" if name == "email" else "currentUserId": value, "newEmail": new_email}
 
 
 class EmailUpdatesAdapter(ObjectAdapter):
@@ -60,7 +64,7 @@ class EmailUpdatesAdapter(ObjectAdapter):
     ordered_per_user = True
 
     def prepare(self, record: Mapping[str, Any]) -> PreparedRecord:
-        payload = email_update_payload(record)
+        payload = email_update_payload(record, self.project_type)
         return PreparedRecord(
             sources=[encode_faithfully(record)],
             item=encode_for_iterable(payload),

@@ -63,10 +63,10 @@ class ListAdapter(ObjectAdapter):
         return USER_TYPE_SCOPE
 
     def natural_key(self, record: Mapping[str, Any]) -> str | None:
-        return person_key(record)
+        return person_key(record, self.project_type)
 
     def identity(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
-        return person_identity(record)
+        return person_identity(record, self.project_type)
 
     def removal(self, identity: Mapping[str, Any]) -> PreparedRecord | None:
         """A member gone from a mirror stream is unsubscribed from the list."""

@@ -37,7 +37,7 @@ class SubscriptionsAdapter(ObjectAdapter):
         return "subscriptions"
 
     def natural_key(self, record: Mapping[str, Any]) -> str | None:
-        return person_key(record)
+        return person_key(record, self.project_type)
 
     def post(self, body: bytes, route: str) -> ApiResponse:
         return self.client.bulk_update_subscriptions(body)

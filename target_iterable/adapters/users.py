@@ -25,7 +25,7 @@ from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.delivery.written_users import pause_before_asking_again
 from target_iterable.encoding import encode_faithfully
 from target_iterable.errors import RetriesExhaustedError
-from target_iterable.iterable.checks import identity_of
+from target_iterable.iterable.checks import ProjectType, identity_of, sole_identity
 from target_iterable.iterable.client import ApiResponse
 from target_iterable.iterable.field_types import flatten_fields
 from target_iterable.iterable.limits import (
@@ -96,7 +96,9 @@ def merge_updates(earlier: PreparedRecord, later: PreparedRecord) -> PreparedRec
     return merged
 
 
-def merge_duplicate_users(pending: list[PreparedRecord]) -> list[PreparedRecord]:
+def merge_duplicate_users(
+    pending: list[PreparedRecord], project_type: ProjectType
+) -> list[PreparedRecord]:
     """Merge updates of one user into one, in input order (later fields win).
 
     Iterable does not promise to apply two updates of one user in the order
@@ -107,7 +109,7 @@ def merge_duplicate_users(pending: list[PreparedRecord]) -> list[PreparedRecord]
     result: list[PreparedRecord] = []
     open_update: dict[str, int] = {}  # user → index in result of the update to merge into
     for prepared in pending:
-        key = prepared.user_key()
+        key = prepared.user_key(project_type)
         if prepared.route != UPDATE:
             open_update.pop(key, None)
             result.append(prepared)
@@ -169,13 +171,12 @@ class UsersAdapter(ObjectAdapter):
                 f"stream_options.{self.stream.name}.on_delete to 'delete' or 'forget')",
             )
         email, user_id = identity_of(record)
-        # By email unless prefer_user_id (userId-based projects, where emails are not
-        # unique; in email-based ones a userId may be held by several users).
-        person: dict[str, Any] = (
-            {"userId": user_id}
-            if user_id is not None and (email is None or self.options.prefer_user_id)
-            else {"email": email}
-        )
+        # By the project's identifier (sole_identity); prefer_user_id also deletes by
+        # userId (in email-based projects a userId may be held by several users).
+        if user_id is not None and self.options.prefer_user_id:
+            email = None
+        name, value = sole_identity(email, user_id, self.project_type)
+        person: dict[str, Any] = {name: value}
         return self._deletion(person, encode_faithfully(record))
 
     def _deletion(self, person: dict[str, Any], source: bytes) -> PreparedRecord:
@@ -192,10 +193,10 @@ class UsersAdapter(ObjectAdapter):
         return PreparedRecord.of_person_payload([source], person, mode)
 
     def natural_key(self, record: Mapping[str, Any]) -> str | None:
-        return person_key(record)
+        return person_key(record, self.project_type)
 
     def identity(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
-        return person_identity(record)
+        return person_identity(record, self.project_type)
 
     def removal(self, identity: Mapping[str, Any]) -> PreparedRecord | None:
         """A user gone from a mirror stream is deleted or forgotten per ``on_delete``
@@ -217,7 +218,7 @@ class UsersAdapter(ObjectAdapter):
         return USER_TYPE_SCOPE
 
     def before_send(self, pending: list[PreparedRecord]) -> list[PreparedRecord]:
-        return merge_duplicate_users(pending)
+        return merge_duplicate_users(pending, self.project_type)
 
     def on_acknowledged(self, accepted: Sequence[PreparedRecord]) -> None:
         """Remember the users this run wrote (their events may be answered "not found"
@@ -245,7 +246,7 @@ class UsersAdapter(ObjectAdapter):
         for index, prepared in enumerate(batch):
             if prepared.route != UPDATE:
                 continue
-            key = prepared.user_key()
+            key = prepared.user_key(self.project_type)
             exists = known.get(key)
             if exists is None:
                 exists = self._exists(prepared)
@@ -305,20 +306,27 @@ class UsersAdapter(ObjectAdapter):
         yet (bulk writes are applied asynchronously): asked again after growing pauses,
         for up to not_found_retry_seconds."""
         if not any(map(self.context.written_users.may_contain, prepared.user_keys())):
-            return self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
+            return self._user_exists(prepared)
         return self._poll(prepared, until_exists=True)
+
+    def _user_exists(self, prepared: PreparedRecord) -> bool:
+        """One lookup, by the identifier the project finds users by (sole_identity)."""
+        name, value = sole_identity(prepared.email, prepared.user_id, self.project_type)
+        if name == "email":
+            return self.client.user_exists(email=value, user_id=None)
+        return self.client.user_exists(email=None, user_id=value)
 
     def _poll(self, prepared: PreparedRecord, *, until_exists: bool) -> bool:
         """Ask Iterable whether the user exists, after growing pauses, until the answer
         is ``until_exists`` or not_found_retry_seconds pass; the last answer."""
         limit = self.context.settings.not_found_retry_seconds
         started = time.monotonic()
-        exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
+        exists = self._user_exists(prepared)
         while exists != until_exists:
             pause = pause_before_asking_again(time.monotonic() - started, limit)
             if pause is None or self.context.stopping.wait(pause):
                 break
-            exists = self.client.user_exists(email=prepared.email, user_id=prepared.user_id)
+            exists = self._user_exists(prepared)
         return exists
 
     def absorb_exhausted(

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from target_iterable.encoding import encode_for_iterable
+from target_iterable.iterable.checks import ProjectType
 from target_iterable.iterable.responses import RecordFailure
 
 
@@ -65,9 +66,11 @@ class PreparedRecord:
     def record_count(self) -> int:
         return len(self.sources) if self.counted else 0
 
-    def user_key(self) -> str:
-        """Iterable finds a user by email first, else by userId."""
-        if self.email is not None:
+    def user_key(self, project_type: ProjectType) -> str:
+        """The user as Iterable finds them: by userId in a userId-based project (emails
+        are not unique there), elsewhere by email first, else by userId."""
+        by_user_id = project_type is ProjectType.USER_ID and self.user_id is not None
+        if self.email is not None and not by_user_id:
             return f"email:{self.email.lower()}"
         return f"userId:{self.user_id}"
 

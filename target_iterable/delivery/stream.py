@@ -22,6 +22,7 @@ from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.delivery.sender import RequestSender
 from target_iterable.encoding import encode_faithfully
 from target_iterable.errors import TargetIterableError
+from target_iterable.iterable.checks import ProjectType, check_named_by_user_id
 from target_iterable.reasons import Reason, RecordRejected
 from target_iterable.sync.fingerprints import key_of, source_digest
 from target_iterable.sync.store import Stored
@@ -140,6 +141,8 @@ class StreamDelivery:
             # Types Iterable locked are checked just before a body is sent (sender.py),
             # so only for records that change detection did not drop.
             prepared = adapter.prepare(record)
+            if prepared.email is not None and adapter.project_type is ProjectType.USER_ID:
+                check_named_by_user_id(prepared.user_id)
             if not adapter.envelope_for(prepared.route).fits_alone(prepared.item):
                 raise RecordRejected(
                     Reason.RECORD_TOO_LARGE,

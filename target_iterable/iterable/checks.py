@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 from target_iterable.iterable.limits import CATALOG_NAME_OR_ITEM_ID, MAX_USER_ID_LENGTH
@@ -66,6 +67,51 @@ def identity_of(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
     if user_id is not None:
         check_user_id(user_id)
     return email, user_id
+
+
+class ProjectType(str, Enum):
+    """How the Iterable project identifies users (setting ``project_type``).
+
+    Support article "Project types and unique identifiers": email-based projects
+    identify users by email, userID-based ones by userId ("email is not unique"),
+    hybrid ones by either.
+    """
+
+    HYBRID = "hybrid"
+    EMAIL = "email"
+    USER_ID = "userId"
+
+
+def sole_identity(
+    email: str | None, user_id: str | None, project_type: ProjectType
+) -> tuple[str, str]:
+    """``("email", …)`` or ``("userId", …)``: how a call that takes one identifier
+    (triggerWorkflow "email or userId (but not both)", the sends, mergeUsers,
+    updateEmail, user deletes and forgets) names the user of a checked identity.
+
+    A userId-based project names users by userId only, so a record with just an email
+    is refused there; elsewhere the email wins, as Iterable resolves it first.
+    """
+    if project_type is ProjectType.USER_ID:
+        check_named_by_user_id(user_id)
+        assert user_id is not None
+        return "userId", user_id
+    if email is not None:
+        return "email", email
+    assert user_id is not None  # identity_of checked that one is there
+    return "userId", user_id
+
+
+def check_named_by_user_id(user_id: str | None) -> None:
+    """A userId-based project refuses a user named without a userId: "How to identify
+    users in API requests: userId" (support article "Project types and unique
+    identifiers"); Iterable would refuse the record anyway, so it costs no request."""
+    if user_id is None:
+        raise RecordRejected(
+            Reason.MISSING_IDENTITY,
+            "record names its user by email only, and a userId-based project (setting "
+            "project_type) identifies users by userId; map a userId with a stream map",
+        )
 
 
 def identity_fields(record: Mapping[str, Any]) -> dict[str, Any]:

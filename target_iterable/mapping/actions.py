@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from target_iterable.iterable.checks import identity_fields, identity_of
+from target_iterable.iterable.checks import (
+    ProjectType,
+    identity_of,
+    sole_identity,
+)
 from target_iterable.mapping.fields import data_fields
 from target_iterable.mapping.values import Converter
 from target_iterable.reasons import Reason, RecordRejected
@@ -21,7 +25,10 @@ USER_ACTIONS = ("delete", "forget", "unforget")
 
 
 def journey_payload(
-    record: Mapping[str, Any], converters: Mapping[str, Converter], workflow_id: int
+    record: Mapping[str, Any],
+    converters: Mapping[str, Converter],
+    workflow_id: int,
+    project_type: ProjectType = ProjectType.HYBRID,
 ) -> dict[str, Any]:
     """A TriggerWorkflowRequest: the workflow, the user (if any), the other fields as
     ``dataFields``. A ``listId`` triggers the journey for a whole list instead."""
@@ -32,10 +39,9 @@ def journey_payload(
             raise RecordRejected(Reason.INVALID_VALUE, f"'listId' {list_id!r} is not an integer")
         payload["listId"] = list_id
     else:
-        # "email or userId (but not both)" (triggerWorkflow): email first, as Iterable
-        # finds users.
-        email, user_id = identity_of(record)
-        payload.update({"email": email} if email is not None else {"userId": user_id})
+        # "email or userId (but not both)" (triggerWorkflow).
+        name, value = sole_identity(*identity_of(record), project_type)
+        payload[name] = value
     fields = data_fields(record, converters, JOURNEY_TOP_LEVEL)
     if fields:
         payload["dataFields"] = fields
@@ -43,16 +49,16 @@ def journey_payload(
 
 
 def send_payload(
-    record: Mapping[str, Any], converters: Mapping[str, Converter], campaign_id: int
+    record: Mapping[str, Any],
+    converters: Mapping[str, Converter],
+    campaign_id: int,
+    project_type: ProjectType = ProjectType.HYBRID,
 ) -> dict[str, Any]:
     """A Target*Request: the campaign, its recipient, optional ``sendAt`` and
     ``metadata``, and the other fields as ``dataFields`` for the template."""
-    email, user_id = identity_of(record)
+    name, value = sole_identity(*identity_of(record), project_type)
     payload: dict[str, Any] = {"campaignId": campaign_id}
-    if email is not None:
-        payload["recipientEmail"] = email
-    else:
-        payload["recipientUserId"] = user_id
+    payload["recipientEmail" if name == "email" else "recipientUserId"] = value
     send_at = record.get("sendAt")
     if send_at is not None:
         convert = converters.get("sendAt")
@@ -71,10 +77,12 @@ def send_payload(
     return payload
 
 
-def merge_payload(record: Mapping[str, Any]) -> dict[str, Any]:
+def merge_payload(
+    record: Mapping[str, Any], project_type: ProjectType = ProjectType.HYBRID
+) -> dict[str, Any]:
     """A MergeUsersRequest: the source user merged into the destination user."""
-    source = _person(record, "source")
-    destination = _person(record, "destination")
+    source = _person(record, "source", project_type)
+    destination = _person(record, "destination", project_type)
     if _who(source) == _who(destination):
         raise RecordRejected(Reason.INVALID_VALUE, "the source and destination are one user")
     return {**source, **destination}
@@ -87,18 +95,18 @@ def _who(person: Mapping[str, str]) -> tuple[str, str]:
     return ("email", value.lower()) if name.endswith("Email") else ("userId", value)
 
 
-def _person(record: Mapping[str, Any], role: str) -> dict[str, str]:
+def _person(record: Mapping[str, Any], role: str, project_type: ProjectType) -> dict[str, str]:
     email, user_id = record.get(f"{role}Email"), record.get(f"{role}UserId")
     try:
-        checked = identity_fields({"email": email, "userId": user_id})
+        name, value = sole_identity(*identity_of({"email": email, "userId": user_id}), project_type)
     except RecordRejected as refusal:
         raise RecordRejected(refusal.reason, f"{role}: {refusal.message}") from None
-    if "email" in checked:
-        return {f"{role}Email": checked["email"]}
-    return {f"{role}UserId": checked["userId"]}
+    return {f"{role}Email" if name == "email" else f"{role}UserId": value}
 
 
-def user_action(record: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+def user_action(
+    record: Mapping[str, Any], project_type: ProjectType = ProjectType.HYBRID
+) -> tuple[str, dict[str, str]]:
     """``(action, person)`` of a ``user-actions`` record: delete, forget or unforget."""
     action = record.get("action")
     if action not in USER_ACTIONS:
@@ -106,5 +114,5 @@ def user_action(record: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
             Reason.INVALID_VALUE,
             f"'action' must be one of {', '.join(USER_ACTIONS)}, not {action!r}",
         )
-    email, user_id = identity_of(record)
-    return str(action), {"email": email} if email is not None else {"userId": str(user_id)}
+    name, value = sole_identity(*identity_of(record), project_type)
+    return str(action), {name: value}

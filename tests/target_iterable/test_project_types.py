@@ -54,6 +54,12 @@ def project(request: pytest.FixtureRequest) -> Iterator[EmulatorProcess]:
         yield process
 
 
+def as_written(stream: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A RECORD as given: these tests name users as their own project type does, not as
+    the suite's project would (tests/project_type.py)."""
+    return {"type": "RECORD", "stream": stream, "record": data}
+
+
 def messages(project_type: str, deleted: int | None = None) -> list[dict[str, Any]]:
     who = IDENTITY[project_type]
     users = [
@@ -63,9 +69,9 @@ def messages(project_type: str, deleted: int | None = None) -> list[dict[str, An
     events = [{**who(i), "eventName": "signup", "id": f"ev-{i}"} for i in range(5)]
     return [
         USERS,
-        *(record("users", row) for row in users),
+        *(as_written("users", row) for row in users),
         EVENTS,
-        *(record("events", row) for row in events),
+        *(as_written("events", row) for row in events),
         ITEMS,
         *(record("catalog-products", {"itemId": f"i{i}", "name": f"n{i}"}) for i in range(3)),
         state({"done": True}),
@@ -87,8 +93,8 @@ def test_a_pipeline_lands_reruns_and_deletes_in_each_project_type(
         "api_key": project.api_key,
         "api_base_url": project.url,
         "sync_state_url": str(tmp_path / "sync.db"),
-        # userId-based projects identify users by userId (README: prefer_user_id).
-        "stream_options": {"users": {"on_delete": "delete", "prefer_user_id": kind == "userId"}},
+        "project_type": kind,
+        "stream_options": {"users": {"on_delete": "delete"}},
     }
     first = run_target(tmp_path, config, messages(kind))
     assert first.returncode == 0, first.stderr
@@ -110,3 +116,57 @@ def test_a_pipeline_lands_reruns_and_deletes_in_each_project_type(
     assert deleting.returncode == 0, deleting.stderr
     assert find(project, 3) is None
     assert find(project, 2) is not None
+
+
+def test_a_user_id_project_refuses_email_only_records_and_names_users_by_user_id(
+    tmp_path: Path,
+) -> None:
+    """In a userId-based project an email alone names no one ("How to identify users in
+    API requests: userId"): such records are refused before they cost a request, and
+    calls that take one identifier name the user by userId though the record has both."""
+    with EmulatorProcess("--no-rate-limits", project_type="userId") as project:
+        config = {
+            "api_key": project.api_key,
+            "api_base_url": project.url,
+            "project_type": "userId",
+            "max_rejected_ratio": 1,
+            "stream_options": {"users": {"on_delete": "delete"}},
+        }
+        ada = {"email": "ada@x.io", "userId": "u-ada"}
+        first = run_target(
+            tmp_path,
+            config,
+            [
+                USERS,
+                as_written("users", {**ada, "plan": "pro"}),
+                as_written("users", {"email": "only@x.io", "plan": "pro"}),
+                EVENTS,
+                as_written("events", {"email": "only@x.io", "eventName": "signup"}),
+                schema("journey-7", {"id": {"type": "integer"}}, ["id"]),
+                as_written("journey-7", {"id": 1, **ada}),
+            ],
+        )
+        assert first.returncode == 0, first.stderr
+        refused = [(r["stream"], r["reason"], r["record"]["email"]) for r in first.rejects]
+        assert refused == [
+            ("users", "missing_identity", "only@x.io"),
+            ("events", "missing_identity", "only@x.io"),
+        ]
+        assert "a userId-based project (setting project_type)" in first.rejects[0]["message"]
+        assert project.requests_log("/api/events/trackBulk") == []
+        assert [r["records"] for r in project.requests_log("/api/users/bulkUpdate")] == [1]
+        assert project.summary()["users"] == 1
+        assert project.user_by_id("u-ada")["dataFields"] == {"plan": "pro"}
+        [journey] = project.journeys()
+        assert (journey["userId"], journey["email"]) == ("u-ada", None)
+
+        deleting = run_target(
+            tmp_path,
+            config,
+            [USERS, as_written("users", {**ada, "_sdc_deleted_at": "2024-05-01"})],
+        )
+        assert deleting.returncode == 0, deleting.stderr
+        assert [r["path"] for r in project.requests_log("/api/users/byUserId/u-ada")] == [
+            "/api/users/byUserId/u-ada"
+        ]
+        assert project.user_by_id("u-ada") is None

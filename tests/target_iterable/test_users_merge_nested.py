@@ -10,6 +10,7 @@ import pytest
 from target_iterable.adapters.users import merge_data_fields, merge_duplicate_users
 from target_iterable.delivery.prepared import PreparedRecord
 from target_iterable.encoding import encode_faithfully
+from target_iterable.iterable.checks import ProjectType
 from target_iterable.mapping.users import UserOptions, user_payload
 
 PREFS_1 = {"prefs": {"email": True, "channels": {"sms": False}}, "plan": "free"}
@@ -68,7 +69,9 @@ def prepared(record: dict[str, Any], options: UserOptions) -> PreparedRecord:
 def test_duplicate_users_merge_as_their_payloads_ask(merge_nested_objects: bool) -> None:
     options = UserOptions(merge_nested_objects=merge_nested_objects)
     records = [{"email": "ada@example.com", **PREFS_1}, {"email": "ada@example.com", **PREFS_2}]
-    (merged,) = merge_duplicate_users([prepared(record, options) for record in records])
+    (merged,) = merge_duplicate_users(
+        [prepared(record, options) for record in records], ProjectType.HYBRID
+    )
 
     payload = orjson.loads(merged.item)
     assert payload["dataFields"] == merge_data_fields(PREFS_1, PREFS_2, nested=merge_nested_objects)
