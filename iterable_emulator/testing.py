@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -266,7 +267,15 @@ class EmulatorProcess:
         return self._session.request(method, self.url + path, headers=headers, **kwargs)
 
     def _read(self, path: str, **params: Any) -> dict[str, Any]:
-        """Read back through Iterable's API, seeing through the fault switches.
+        """Read back through Iterable's API, seeing through the fault switches."""
+        response = self._get_through_faults(path, params)
+        if response.status_code != 200:
+            raise EmulatorError(f"GET {path}: {response.status_code} {response.text}")
+        result: dict[str, Any] = response.json()
+        return result
+
+    def _get_through_faults(self, path: str, params: Mapping[str, Any]) -> requests.Response:
+        """GET once every write so far is applied, asking again while answers are faulted.
 
         Tests read while faults are on (to check each STATE as it is emitted), so
         a faulted answer (5xx, 429, dropped connection) is simply asked again.
@@ -280,10 +289,7 @@ class EmulatorProcess:
             if response.status_code == 429 or response.status_code >= 500:
                 time.sleep(0.05)
                 continue
-            if response.status_code != 200:
-                raise EmulatorError(f"GET {path}: {response.status_code} {response.text}")
-            result: dict[str, Any] = response.json()
-            return result
+            return response
         raise EmulatorError(f"GET {path}: still faulted after {_READ_ATTEMPTS} attempts")
 
     def user_by_email(self, email: str) -> dict[str, Any] | None:
@@ -319,8 +325,7 @@ class EmulatorProcess:
 
     def catalog_item(self, name: str, item_id: str) -> dict[str, Any] | None:
         """One item's value, or None when the item (or catalog) does not exist."""
-        self._settled()
-        response = self.api("GET", f"/api/catalogs/{name}/items/{item_id}")
+        response = self._get_through_faults(f"/api/catalogs/{name}/items/{item_id}", {})
         if response.status_code == 404:
             return None
         response.raise_for_status()
