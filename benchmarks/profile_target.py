@@ -26,6 +26,7 @@ from pathlib import Path
 
 from benchmarks.generate import write_input
 from benchmarks.harness import (
+    AS_MEASURED,
     ROOT,
     BenchmarkError,
     expect_complete,
@@ -96,7 +97,7 @@ def main() -> int:
         want = mixed_counts(args.records)
         counts = write_input(path, users=want.users, events=want.events, items=want.items)
         try:
-            with EmulatorProcess("--no-rate-limits") as emulator:
+            with EmulatorProcess("--no-rate-limits", **AS_MEASURED) as emulator:
                 label = "noop" if args.noop else "target"
                 config = {} if args.noop else target_config(emulator, work, label)
                 run = run_target(command, config, path, work=work, label=label, timeout=3600)

@@ -29,6 +29,7 @@ import requests
 
 from benchmarks.generate import Counts, write_input
 from benchmarks.harness import (
+    AS_MEASURED,
     TARGET,
     BenchmarkError,
     ProcessRun,
@@ -143,7 +144,7 @@ def api_users(sizes: Sizes, work: Path, report: Report) -> None:
     n = sizes.api_users
     path = work / "api-users.jsonl"
     counts = write_input(path, users=n)
-    with EmulatorProcess("--latency-ms", str(LATENCY_MS)) as emulator:
+    with EmulatorProcess("--latency-ms", str(LATENCY_MS), **AS_MEASURED) as emulator:
         label = "api-users"
         run, used = measured_run(
             emulator, path, counts, work=work, label=label, timeout=sizes.timeout_seconds
@@ -161,7 +162,7 @@ def api_events(sizes: Sizes, work: Path, report: Report) -> None:
     users_path, events_path = work / "api-events-users.jsonl", work / "api-events.jsonl"
     user_counts = write_input(users_path, users=population)
     counts = write_input(events_path, events=n, user_population=population)
-    with EmulatorProcess("--no-rate-limits") as emulator:
+    with EmulatorProcess("--no-rate-limits", **AS_MEASURED) as emulator:
         label = "api-events-users"
         measured_run(
             emulator, users_path, user_counts, work=work, label=label, timeout=sizes.timeout_seconds
@@ -192,7 +193,7 @@ def cpu_bound(sizes: Sizes, work: Path, report: Report) -> None:
     path = work / "cpu-mixed.jsonl"
     want = mixed_counts(n)
     counts = write_input(path, users=want.users, events=want.events, items=want.items)
-    with EmulatorProcess("--no-rate-limits") as emulator:
+    with EmulatorProcess("--no-rate-limits", **AS_MEASURED) as emulator:
         label = "cpu-target"
         target, used = measured_run(
             emulator, path, counts, work=work, label=label, timeout=sizes.timeout_seconds
@@ -245,7 +246,7 @@ def memory(sizes: Sizes, work: Path, report: Report) -> None:
         path = work / f"memory-{n}.jsonl"
         counts = write_input(path, users=n // 2, events=n - n // 2)
         label = f"memory-{n}"
-        with EmulatorProcess("--no-rate-limits") as emulator:
+        with EmulatorProcess("--no-rate-limits", **AS_MEASURED) as emulator:
             run, used = measured_run(
                 emulator, path, counts, work=work, label=label, timeout=sizes.timeout_seconds
             )
@@ -291,7 +292,7 @@ def _change_detection_row(n: int, timeout: float, work: Path, report: Report) ->
     write_input(changed_path, users=n, changed_every=CHANGED_EVERY)
     store = work / f"sync-{n}.db"
     changed = len(range(0, n, CHANGED_EVERY))
-    with EmulatorProcess("--no-rate-limits") as emulator:
+    with EmulatorProcess("--no-rate-limits", **AS_MEASURED) as emulator:
 
         def again(source: Path, label: str) -> ProcessRun:
             run, _ = measured_run(
@@ -336,7 +337,7 @@ def soak(sizes: Sizes, work: Path, report: Report) -> None:
     n = sizes.soak
     path = work / "soak.jsonl"
     counts = write_input(path, users=n // 2, events=n - n // 2)
-    with EmulatorProcess() as emulator:  # Iterable's rate limits on
+    with EmulatorProcess(**AS_MEASURED) as emulator:  # Iterable's rate limits on
         emulator.set_faults(**SOAK_FAULTS, rate_limit_burst=max(5, n // STORM_PER_RECORDS))
         run = run_target(
             TARGET,

@@ -10,6 +10,7 @@ import pytest
 
 from iterable_emulator.testing import PROCESSING_DELAY_ENV, EmulatorProcess
 from tests.pipelines.postgres import PostgresServer, PostgresUnavailable
+from tests.project_type import PROJECT_TYPE
 
 # Iterable applies bulk writes asynchronously, so the suite's emulator does too
 # (issue 16): the target must never rely on reading its own writes at once.
@@ -35,11 +36,13 @@ def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
 
 @pytest.fixture
 def target_config(emulator: EmulatorProcess) -> dict[str, Any]:
-    """Settings pointing the target at the emulator, with short retries for tests."""
+    """Settings pointing the target at the emulator, with short retries for tests, for
+    the project type the suite runs against (tests/project_type.py)."""
     return {
         "api_key": emulator.api_key,
         "api_base_url": emulator.url,
         "max_attempts": 6,
+        "project_type": PROJECT_TYPE.value,
     }
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.project_type import with_user_id_properties, with_user_ids
+
 # The console script users run, from the same virtualenv as the tests.
 TARGET = [str(Path(sys.executable).parent / "target-iterable")]
 
@@ -21,13 +23,15 @@ def schema(
     return {
         "type": "SCHEMA",
         "stream": stream,
-        "schema": {"type": "object", "properties": dict(properties)},
+        "schema": {"type": "object", "properties": with_user_id_properties(properties)},
         "key_properties": list(key_properties),
     }
 
 
 def record(stream: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    return {"type": "RECORD", "stream": stream, "record": dict(data)}
+    """A RECORD message; in a userId-based project a user named by email alone also
+    gets a userId (tests/project_type.py)."""
+    return {"type": "RECORD", "stream": stream, "record": with_user_ids(data)}
 
 
 def state(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,8 +13,12 @@ from iterable_emulator.testing import EmulatorProcess
 @pytest.fixture(scope="session")
 def emulator_process() -> Iterator[EmulatorProcess]:
     # Rate limits off by default so fast tests are not throttled; the tests of
-    # limits turn them on through /_emulator/settings.
-    with EmulatorProcess("--no-rate-limits") as process:
+    # limits turn them on through /_emulator/settings. The emulator's own rules are
+    # tested from its defaults (hybrid, writes applied at once) whatever project the
+    # target's tests run against; tests of another project type or of the delay set it.
+    with EmulatorProcess(
+        "--no-rate-limits", processing_delay_ms=0, project_type="hybrid"
+    ) as process:
         yield process
 
 

@@ -54,11 +54,14 @@ def meltano_run(emulator: EmulatorProcess, tmp_path: Path) -> MeltanoRun:
 
 @pytest.fixture
 def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
-    """The session's emulator, applying writes at once: these tests count the records
-    each run puts on the wire, which retries of events answered 'not found' under
-    asynchronous processing would blur. Asynchronous processing is covered end to
-    end in tests/target_iterable (the suite's default there, and every project type)."""
+    """The session's emulator, applying writes at once, as a hybrid project: these tests
+    count the records each run puts on the wire, which retries of events answered 'not
+    found' under asynchronous processing would blur; and the jobs' data (meltano.yml's
+    demo and objects files, the PostgreSQL fixture) has rows that name their user by
+    email alone, which only email-based and hybrid projects take. Asynchronous
+    processing and every project type are covered end to end in tests/target_iterable
+    (scripts/test.sh runs it in each project type)."""
     emulator_process.reset()
     emulator_process.set_faults()
-    emulator_process.update_settings(processing_delay_ms=0)
+    emulator_process.update_settings(processing_delay_ms=0, project_type="hybrid")
     return emulator_process

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from iterable_emulator.testing import EmulatorProcess
+from tests.project_type import named_user, sole_identifier, sole_identity, with_user_ids
 from tests.singer_io import TargetRun, record, run_target, schema, spawn_target, state
 
 RENEWALS = schema(
@@ -79,7 +80,7 @@ def test_a_dry_run_plans_each_action_and_fires_none(
             "/api/workflows/triggerWorkflow",
             {
                 "workflowId": 4321,
-                "email": "a@x.io",
+                **sole_identity("a@x.io"),
                 "dataFields": {"id": 1, "renewal": "2025-01-31"},
             },
         ),
@@ -87,7 +88,7 @@ def test_a_dry_run_plans_each_action_and_fires_none(
             "/api/workflows/triggerWorkflow",
             {
                 "workflowId": 4321,
-                "email": "b@x.io",
+                **sole_identity("b@x.io"),
                 "dataFields": {"id": 2, "renewal": "2025-02-28"},
             },
         ),
@@ -100,7 +101,7 @@ def triggered(emulator: EmulatorProcess) -> int:
 
 def create_users(emulator: EmulatorProcess, *emails: str) -> None:
     """Journeys and sends go to users Iterable has (they do not create users)."""
-    body = {"users": [{"email": email, "dataFields": {}} for email in emails]}
+    body = {"users": [with_user_ids({"email": email, "dataFields": {}}) for email in emails]}
     assert emulator.api("POST", "/api/users/bulkUpdate", json=body).status_code == 200
 
 
@@ -111,9 +112,9 @@ def test_a_journey_fires_once_per_row_and_again_when_the_row_changes(
     create_users(emulator, "a@x.io", "b@x.io")
     first = run(tmp_path, target_config, renewals(*rows))
     assert first.returncode == 0, first.stderr
-    assert [(j["workflowId"], j["email"]) for j in emulator.journeys()] == [
-        (4321, "a@x.io"),
-        (4321, "b@x.io"),
+    assert [(j["workflowId"], named_user(j)) for j in emulator.journeys()] == [
+        (4321, sole_identifier("a@x.io")),
+        (4321, sole_identifier("b@x.io")),
     ]
     again = run(tmp_path, target_config, renewals(*rows))
     assert again.returncode == 0, again.stderr
@@ -153,7 +154,7 @@ def test_sends_go_to_each_channel_once(
             assert result.returncode == 0, result.stderr
         sends = emulator.sends(channel=channel)
         assert len(sends) == 1, sends
-        assert sends[0]["recipientEmail"] == "a@x.io"
+        assert named_user(sends[0]) == sole_identifier("a@x.io")
         assert sends[0]["dataFields"] == {"id": "r1", "firstName": "Ada"}
 
 
@@ -161,7 +162,7 @@ def test_user_merges_and_user_actions(
     tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
 ) -> None:
     for email in ("old@x.io", "new@x.io", "gone@x.io"):
-        body = {"users": [{"email": email, "dataFields": {"seen": 1}}]}
+        body = {"users": [with_user_ids({"email": email, "dataFields": {"seen": 1}})]}
         assert emulator.api("POST", "/api/users/bulkUpdate", json=body).status_code == 200
     merges = [
         schema("user-merges", {"id": {"type": "integer"}}, ["id"]),
@@ -208,8 +209,8 @@ def test_a_crash_and_rerun_fires_each_action_once_but_for_the_one_in_flight(
     assert 0 < triggered(emulator) < 40
     rerun = run(tmp_path, config, renewals(*rows))
     assert rerun.returncode == 0, rerun.stderr
-    fired = Counter(j["email"] for j in emulator.journeys())
-    assert set(fired) == {email for _, email, _ in rows}
+    fired = Counter(named_user(j) for j in emulator.journeys())
+    assert set(fired) == {sole_identifier(email) for _, email, _ in rows}
     assert sum(fired.values()) - len(rows) <= 1  # at most the one in flight, twice
 
 
@@ -238,7 +239,7 @@ def test_every_send_channel_reaches_its_endpoint(
     result = run(tmp_path, target_config, messages)
     assert result.returncode == 0, result.stderr
     [sent] = emulator.sends(channel=channel)
-    assert (sent["campaignId"], sent["recipientEmail"]) == (77, "a@x.io")
+    assert (sent["campaignId"], named_user(sent)) == (77, sole_identifier("a@x.io"))
     assert sent["dataFields"] == {"id": 1, "offer": "10%"}
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from iterable_emulator.testing import EmulatorProcess
+from tests.project_type import PROJECT_TYPE, with_user_ids
 from tests.singer_io import record, run_target, schema, state
 
 DELAY_MS = 1500
@@ -35,7 +36,11 @@ def slow_emulator() -> Iterator[EmulatorProcess]:
 @pytest.fixture
 def config(slow_emulator: EmulatorProcess) -> dict[str, Any]:
     slow_emulator.reset()
-    return {"api_key": slow_emulator.api_key, "api_base_url": slow_emulator.url}
+    return {
+        "api_key": slow_emulator.api_key,
+        "api_base_url": slow_emulator.url,
+        "project_type": PROJECT_TYPE.value,
+    }
 
 
 def users_then_events(count: int, first_user: int = 0) -> list[dict[str, Any]]:
@@ -127,7 +132,7 @@ def test_a_user_deleted_then_written_again_in_one_run_ends_as_written(
     slow_emulator.api(
         "POST",
         "/api/users/bulkUpdate",
-        json={"users": [{"email": "back@x.io", "dataFields": {"plan": "old"}}]},
+        json={"users": [with_user_ids({"email": "back@x.io", "dataFields": {"plan": "old"}})]},
     )
     slow_emulator.settle()
     users = schema(

@@ -13,6 +13,7 @@ import pytest
 from iterable_emulator.testing import EmulatorProcess
 from target_iterable.errors import SingerInputError
 from target_iterable.reader import SingerLineReader
+from tests.project_type import mapped_user_id, with_user_ids
 from tests.singer_io import TARGET, record, run_target, schema, singer_lines, state
 
 USERS = schema("users", {"email": {"type": "string"}, "age": {"type": ["integer", "null"]}})
@@ -162,7 +163,13 @@ def test_map_expression_failing_on_one_record_rejects_only_it(
 ) -> None:
     config = {
         **target_config,
-        "stream_maps": {"customers": {"__alias__": "users", "email": "address.lower()"}},
+        "stream_maps": {
+            "customers": {
+                "__alias__": "users",
+                "email": "address.lower()",
+                **mapped_user_id("address.lower()"),
+            }
+        },
     }
     run = run_target(
         tmp_path,
@@ -206,7 +213,7 @@ def test_a_record_without_its_key_property_is_rejected_and_the_run_goes_on(
     assert run.returncode == 0, run.stderr
     assert emulator.summary()["events"] == 1
     assert [(r["reason"], r["record"]) for r in run.rejects] == [
-        ("missing_key_property", {"email": "a@example.com", "eventName": "x"})
+        ("missing_key_property", with_user_ids({"email": "a@example.com", "eventName": "x"}))
     ]
     assert "lacks the stream's key properties ['uid']" in run.rejects[0]["message"]
     assert run.states == [{"n": 2}]

@@ -16,6 +16,10 @@ import pytest
 from iterable_emulator.testing import EmulatorProcess
 from tests.singer_io import TARGET, record, schema, singer_lines, state
 
+# Faults and interruptions (scripts/test.sh runs these in a hybrid project only).
+pytestmark = pytest.mark.faults
+
+
 SEGMENT = 100
 SEGMENTS = 30
 

@@ -6,8 +6,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from iterable_emulator.testing import EmulatorProcess
 from tests.singer_io import TargetRun, record, run_target, schema, state
+
+# Faults and interruptions (scripts/test.sh runs these in a hybrid project only).
+pytestmark = pytest.mark.faults
+
 
 BULK_UPDATE = "POST /api/users/bulkUpdate"
 

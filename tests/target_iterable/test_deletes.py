@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from iterable_emulator.testing import EmulatorProcess
+from tests.project_type import USER_LOOKUP
 from tests.singer_io import record, run_target, schema
 
 DELETED = "2024-05-01T00:00:00Z"
@@ -101,7 +102,7 @@ def test_update_only_users_are_not_created(
     )
     assert run.returncode == 0, run.stderr
     # One lookup per user (new@x.io's two updates were merged), before any read of ours.
-    assert emulator.endpoint_stats("GET /api/users/getByEmail")["requests"] == 2
+    assert emulator.endpoint_stats(USER_LOOKUP)["requests"] == 2
     assert emulator.user_by_email("old@x.io")["dataFields"]["plan"] == "b"
     assert emulator.user_by_email("new@x.io") is None
     assert [(r["reason"], r["record"]["plan"]) for r in run.rejects] == [

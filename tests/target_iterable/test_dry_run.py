@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from iterable_emulator.testing import EmulatorProcess
+from tests.project_type import with_user_ids
 from tests.singer_io import TargetRun, record, run_target, schema, state
 
 BULK_UPDATE = "/api/users/bulkUpdate"
@@ -102,7 +103,7 @@ def test_a_dry_run_after_a_real_run_plans_only_what_changed(
 
 
 def seed_user_field(emulator: EmulatorProcess, **fields: Any) -> None:
-    body = {"users": [{"email": "seed@x.io", "dataFields": fields}]}
+    body = {"users": [with_user_ids({"email": "seed@x.io", "dataFields": fields})]}
     assert emulator.api("POST", BULK_UPDATE, json=body).status_code == 200
 
 

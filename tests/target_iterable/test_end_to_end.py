@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from iterable_emulator.testing import EmulatorProcess
+from tests.project_type import pin_project_type
 from tests.singer_io import record, run_target, schema, state
 
 CUSTOMER_PROPS = {
@@ -22,6 +23,7 @@ CUSTOMER_PROPS = {
 }
 SIGNUP_PROPS = {
     "signup_id": {"type": "integer"},
+    "customer_id": {"type": ["integer", "null"]},
     "customer_email": {"type": ["string", "null"]},
     "occurred_at": {"type": "string", "format": "date-time"},
     "source": {"type": ["string", "null"]},
@@ -47,8 +49,11 @@ STREAM_MAPS = {
         "__alias__": "events",
         "eventName": "'signup'",
         "email": "customer_email",
+        # Events name their user by userId too, so they land in any project type.
+        "userId": "str(customer_id) if customer_id is not None else None",
         "createdAt": "occurred_at",
         "campaignId": "campaign_id",
+        "customer_id": None,
         "customer_email": None,
         "campaign_id": None,
     },
@@ -94,6 +99,7 @@ def tap_output() -> list[dict[str, Any]]:
             "public-signups",
             {
                 "signup_id": i,
+                "customer_id": i,
                 "customer_email": f"user{i}@example.com",
                 "occurred_at": "2024-03-05T08:00:00Z",
                 "source": "web",
@@ -107,6 +113,7 @@ def tap_output() -> list[dict[str, Any]]:
             "public-signups",
             {
                 "signup_id": 99,
+                "customer_id": None,
                 "customer_email": None,
                 "occurred_at": "2024-03-05T08:00:00Z",
                 "campaign_id": None,
@@ -116,6 +123,7 @@ def tap_output() -> list[dict[str, Any]]:
             "public-signups",
             {
                 "signup_id": 98,
+                "customer_id": 998,
                 "customer_email": "ghost@example.com",
                 "occurred_at": "2024-03-05T08:00:00Z",
                 "campaign_id": "1",
@@ -141,7 +149,7 @@ def test_users_events_and_catalog_land_and_invalid_records_are_rejected(
 ) -> None:
     # A hybrid project: a customer without email is named by userId alone, which an
     # email-based project takes only with prefer_user_id (test_project_types.py).
-    emulator.update_settings(project_type="hybrid")
+    target_config = pin_project_type(emulator, target_config, "hybrid")
     run = run_target(tmp_path, {**target_config, "stream_maps": STREAM_MAPS}, tap_output())
 
     assert run.returncode == 0, run.stderr

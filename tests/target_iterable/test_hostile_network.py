@@ -12,9 +12,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from iterable_emulator.testing import EmulatorProcess
 from tests.fault_proxy import fault_proxy
 from tests.singer_io import record, run_target, schema, state
+
+# Faults and interruptions (scripts/test.sh runs these in a hybrid project only).
+pytestmark = pytest.mark.faults
+
 
 USERS = schema("users", {"email": {"type": "string"}, "n": {"type": "integer"}})
 EVENTS = schema(

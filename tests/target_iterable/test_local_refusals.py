@@ -43,6 +43,7 @@ def test_every_local_refusal_has_its_reason_and_costs_no_request(
             ("item_too_large"),
         ),
     ]
+    sent = [record(stream, data) for stream, data, _ in cases]
     run = run_target(
         tmp_path,
         {**target_config, "max_rejected_ratio": 1},
@@ -50,14 +51,14 @@ def test_every_local_refusal_has_its_reason_and_costs_no_request(
             schema("users", users),
             schema("events", events),
             schema("catalog-products", items),
-            *[record(stream, data) for stream, data, _ in cases],
+            *sent,
         ],
     )
     assert run.returncode == 0, run.stderr
     assert [(line["stream"], line["reason"]) for line in run.rejects] == [
         (stream, reason) for stream, _, reason in cases
     ]
-    assert [line["record"] for line in run.rejects] == [data for _, data, _ in cases]
+    assert [line["record"] for line in run.rejects] == [message["record"] for message in sent]
     assert "field names 'size.cm' and 'size_cm' both become 'size_cm'" in run.rejects[11]["message"]
     # No data request at all; only the set-up at SCHEMA: the pre-flight read of the
     # user fields' types, and the catalog's (create, field types).

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from iterable_emulator.testing import EmulatorProcess
+from tests.project_type import pin_project_type
 from tests.singer_io import TargetRun, record, run_target, schema
 
 SAMPLE = Path(__file__).resolve().parents[2] / "demo" / "data" / "messages.jsonl"
@@ -338,7 +339,7 @@ def test_tokens_and_anonymous_ids_follow_the_options(
 ) -> None:
     # A hybrid project: an anonymous id sent as a userId alone names a user there; an
     # email-based project takes it only with prefer_user_id.
-    emulator.update_settings(project_type="hybrid")
+    target_config = pin_project_type(emulator, target_config, "hybrid")
     web = {"os": {"name": "", "token": "web-push-1"}}
     push = {"device": {"token": "apns-1", "type": "ios"}, "app": {"name": "Shop"}}
     anonymous = {"type": "track", "event": "Viewed", "anonymousId": "anon-7", "messageId": "v-1"}
@@ -374,6 +375,9 @@ def test_tokens_and_anonymous_ids_follow_the_options(
 def test_alias_changes_the_users_email_before_later_events(
     tmp_path: Path, emulator: EmulatorProcess, target_config: dict[str, Any]
 ) -> None:
+    # A hybrid project: RudderStack sends an alias's previousId as currentEmail, which
+    # names no one in a userId-based project (emails are not unique there).
+    target_config = pin_project_type(emulator, target_config, "hybrid")
     messages = [
         identify("u5", "old@x.io", plan="pro"),
         {"type": "alias", "previousId": "old@x.io", "userId": "new@x.io", "messageId": "a-1"},

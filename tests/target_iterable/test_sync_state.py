@@ -17,6 +17,7 @@ import pytest
 
 from iterable_emulator.testing import EmulatorProcess
 from tests.pipelines.postgres import PostgresServer
+from tests.project_type import with_user_ids
 from tests.singer_io import TargetRun, record, run_target, schema, spawn_target, state
 
 BULK_UPDATE = "/api/users/bulkUpdate"
@@ -164,7 +165,7 @@ def test_records_are_still_checked_when_unchanged_ones_are_skipped(
     changed = [*rows[:2], {"email": "v2@x.io", "age": "two"}, {"age": 3}]
     second = run(tmp_path, config, [typed, *(record("users", r) for r in changed)])
     assert [(r["reason"], r["record"]) for r in second.rejects] == [
-        ("schema_violation", {"email": "v2@x.io", "age": "two"}),
+        ("schema_violation", with_user_ids({"email": "v2@x.io", "age": "two"})),
         ("missing_key_property", {"age": 3}),
     ]
     assert "unchanged=2" in second.stderr
@@ -176,7 +177,9 @@ def test_rejected_rows_are_tried_again_on_the_next_run(
 ) -> None:
     # Iterable already holds `plan` as a long: a string plan is refused by Iterable.
     emulator.api(
-        "POST", BULK_UPDATE, json={"users": [{"email": "seed@x.io", "dataFields": {"plan": 1}}]}
+        "POST",
+        BULK_UPDATE,
+        json={"users": [with_user_ids({"email": "seed@x.io", "dataFields": {"plan": 1}})]},
     )
     rows = [{"email": "a@x.io", "plan": "pro"}, {"email": "b@x.io"}]
     first = run(tmp_path, {**config, "max_rejected_ratio": 1}, users(*rows))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from iterable_emulator.testing import EmulatorProcess
+from tests.project_type import with_user_ids
 from tests.singer_io import record, run_target, schema
 from tests.target_iterable.test_schema_validation import NUMERIC_10_2
 
@@ -108,7 +109,7 @@ def test_decimal_strings_are_sent_as_numbers(
     assert [(r["reason"], r["record"], r["message"]) for r in run.rejects] == [
         (
             "invalid_value",
-            {"email": "c@example.com", "balance": "12,50"},
+            with_user_ids({"email": "c@example.com", "balance": "12,50"}),
             "field 'balance': '12,50' is not a decimal number",
         )
     ]

@@ -25,6 +25,7 @@ from target_iterable.iterable.field_types import (
     iterable_type_of,
     type_conflicts,
 )
+from tests.project_type import with_user_ids
 
 BULK_UPDATE = "/api/users/bulkUpdate"
 _names = itertools.count()
@@ -97,7 +98,7 @@ def write(emulator: EmulatorProcess, fields: dict[str, Any]) -> dict[str, Any]:
     response = emulator.api(
         "POST",
         BULK_UPDATE,
-        json={"users": [{"email": f"t{next(_names)}@x.io", "dataFields": fields}]},
+        json={"users": [with_user_ids({"email": f"t{next(_names)}@x.io", "dataFields": fields})]},
     )
     assert response.status_code in (200, 400), response.text
     body: dict[str, Any] = response.json()
