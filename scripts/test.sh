@@ -34,6 +34,6 @@ pytest tests/pipelines
 echo "==> pytest: the target, in a project of type hybrid"
 ITERABLE_EMULATOR_PROJECT_TYPE=hybrid pytest -n 3 tests/target_iterable
 for project_type in email userId; do
-    echo "==> pytest: the target but its runs under faults, in a project of type $project_type"
+    echo "==> pytest: the target (all but its runs under faults), in a project of type $project_type"
     ITERABLE_EMULATOR_PROJECT_TYPE=$project_type pytest -n 3 -m "not faults" tests/target_iterable
 done
