@@ -18,6 +18,7 @@ from target_iterable.iterable.limits import (
 )
 from target_iterable.iterable.regions import REGION_BASE_URLS
 from target_iterable.mapping.values import INEXACT_NUMBER_MODES, LONG_VALUE_MODES
+from target_iterable.settings import ON_DELETE_MODES, ON_FILTERED_FIELDS_MODES, SYNC_MODES
 
 # A non-negative number, or its text: Meltano 4.4 cannot JSON-encode a `decimal`
 # setting given in the environment (TypeError on Decimal), so meltano.yml declares
@@ -204,7 +205,7 @@ CONFIG_SCHEMA = th.PropertiesList(
                 th.Property(
                     "on_delete",
                     th.StringType,
-                    allowed_values=["ignore", "delete", "forget"],
+                    allowed_values=list(ON_DELETE_MODES),
                     description="users: what a row with _sdc_deleted_at does: 'ignore' "
                     "(default; rejected with reason delete_not_enabled), 'delete' the user, "
                     "or 'forget' it (GDPR; 3/s, 1000 a day).",
@@ -226,7 +227,7 @@ CONFIG_SCHEMA = th.PropertiesList(
                 th.Property(
                     "sync_mode",
                     th.StringType,
-                    allowed_values=["upsert", "mirror", "all"],
+                    allowed_values=list(SYNC_MODES),
                     description="'upsert' (default): send new and changed records; 'mirror': "
                     "upsert, and remove from Iterable the keys that vanished from a complete "
                     "full-table version (users, catalog-*, list-* only; needs ACTIVATE_VERSION "
@@ -255,7 +256,7 @@ CONFIG_SCHEMA = th.PropertiesList(
                 th.Property(
                     "on_filtered_fields",
                     th.StringType,
-                    allowed_values=["warn", "reject"],
+                    allowed_values=list(ON_FILTERED_FIELDS_MODES),
                     description="Iterable applied a record but dropped some of its fields "
                     "(filteredOutFields: the project drops unrecognized fields): 'warn' "
                     "(default) names the fields once and counts filtered_out_fields in the "

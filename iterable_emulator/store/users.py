@@ -129,15 +129,13 @@ class Users:
         project_type = self.settings.project_type
         if project_type is ProjectType.USER_ID:
             return self._resolve_by_user_id(email, user_id, create)
-        if project_type is ProjectType.EMAIL and email is None:
-            assert user_id is not None
-            holder = self._find_by_both(None, user_id)[1]
-            return holder or self._new_user_by_user_id(user_id, create, prefer_user_id)
         user, holder = self._find_by_both(email, user_id)
         if email is None:
             assert user_id is not None
             if holder is not None:
                 return holder
+            if project_type is ProjectType.EMAIL:
+                return self._new_user_by_user_id(user_id, create, prefer_user_id)
             return self._new_user(None, user_id) if create else Failure("notFoundUserIds", user_id)
         # rule: identity-hybrid (email-based projects do not hold userIds unique)
         if (

@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 
 from target_iterable.delivery.batching import ONE_PER_REQUEST, Envelope
 from target_iterable.delivery.context import DeliveryContext
-from target_iterable.delivery.prepared import PreparedRecord
+from target_iterable.delivery.prepared import PreparedRecord, user_key_of
 from target_iterable.errors import RetriesExhaustedError
-from target_iterable.iterable.checks import ProjectType
+from target_iterable.iterable.checks import ProjectType, naming_identifier
 from target_iterable.iterable.client import ApiResponse, IterableClient
 from target_iterable.iterable.field_types import compatible
 from target_iterable.iterable.responses import TYPE_MISMATCH_CODE, USER_UNKNOWN_CODES
@@ -42,25 +42,26 @@ DELETED_AT = "_sdc_deleted_at"
 
 
 def person_key(record: Mapping[str, Any], project_type: ProjectType) -> str | None:
-    """A user's key as Iterable finds them: by userId in a userId-based project (emails
-    are not unique there), elsewhere by email (case-insensitive) first, else userId."""
-    identity = person_identity(record, project_type)
-    if identity is None:
-        return None
-    if "email" in identity:
-        return f"email:{identity['email'].lower()}"
-    return f"userId:{identity['userId']}"
+    """A user's key as Iterable finds them (``naming_identifier``)."""
+    found = _naming_identifier_of(record, project_type)
+    return None if found is None else user_key_of(*found)
 
 
 def person_identity(record: Mapping[str, Any], project_type: ProjectType) -> dict[str, Any] | None:
-    """How a removal names the user: by the identifier ``person_key`` keys them by."""
-    email = record.get("email")
-    user_id = record.get("userId")
-    has_user_id = user_id not in (None, "")
-    by_user_id = project_type is ProjectType.USER_ID and has_user_id
-    if isinstance(email, str) and email and not by_user_id:
-        return {"email": email}
-    return {"userId": str(user_id)} if has_user_id else None
+    """How a removal names the user: by the identifier Iterable finds them by."""
+    found = _naming_identifier_of(record, project_type)
+    return None if found is None else {found[0]: found[1]}
+
+
+def _naming_identifier_of(
+    record: Mapping[str, Any], project_type: ProjectType
+) -> tuple[str, str] | None:
+    email, user_id = record.get("email"), record.get("userId")
+    return naming_identifier(
+        email if isinstance(email, str) and email else None,
+        None if user_id in (None, "") else str(user_id),
+        project_type,
+    )
 
 
 def record_id(record: Mapping[str, Any]) -> str | None:

@@ -305,7 +305,7 @@ class UsersAdapter(ObjectAdapter):
         """Whether Iterable has the user. One this run itself wrote may not be visible
         yet (bulk writes are applied asynchronously): asked again after growing pauses,
         for up to not_found_retry_seconds."""
-        if not any(map(self.context.written_users.may_contain, prepared.user_keys())):
+        if not self.context.written_users.may_contain_any(prepared.user_keys()):
             return self._user_exists(prepared)
         return self._poll(prepared, until_exists=True)
 

@@ -8,8 +8,14 @@ from typing import Any
 import orjson
 
 from target_iterable.encoding import encode_for_iterable
-from target_iterable.iterable.checks import ProjectType
+from target_iterable.iterable.checks import ProjectType, naming_identifier
 from target_iterable.iterable.responses import RecordFailure
+
+
+def user_key_of(name: str, value: str) -> str:
+    """A user's key (``email:<lower-cased>`` or ``userId:<id>``): emails compared as
+    Iterable compares them, case-insensitively."""
+    return f"email:{value.lower()}" if name == "email" else f"userId:{value}"
 
 
 @dataclass(slots=True)
@@ -67,20 +73,18 @@ class PreparedRecord:
         return len(self.sources) if self.counted else 0
 
     def user_key(self, project_type: ProjectType) -> str:
-        """The user as Iterable finds them: by userId in a userId-based project (emails
-        are not unique there), elsewhere by email first, else by userId."""
-        by_user_id = project_type is ProjectType.USER_ID and self.user_id is not None
-        if self.email is not None and not by_user_id:
-            return f"email:{self.email.lower()}"
-        return f"userId:{self.user_id}"
+        """The user as Iterable finds them (``naming_identifier``)."""
+        found = naming_identifier(self.email, self.user_id, project_type)
+        assert found is not None  # a record that names no user is refused before it is sent
+        return user_key_of(*found)
 
     def user_keys(self) -> set[str]:
         """Every identifier of the user, for ordering requests per user."""
         keys = set()
         if self.email is not None:
-            keys.add(f"email:{self.email.lower()}")
+            keys.add(user_key_of("email", self.email))
         if self.user_id is not None:
-            keys.add(f"userId:{self.user_id}")
+            keys.add(user_key_of("userId", self.user_id))
         return keys
 
     def matches(self, failure: RecordFailure) -> bool:

@@ -207,7 +207,7 @@ class RequestSender:
     def _worth_waiting(self, prepared: PreparedRecord, now: float) -> tuple[bool, float]:
         """Whether to send again a record refused for an unknown user, and how long it
         has waited: only a user this run wrote, within not_found_retry_seconds."""
-        if not any(self.context.written_users.may_contain(k) for k in prepared.user_keys()):
+        if not self.context.written_users.may_contain_any(prepared.user_keys()):
             return False, 0.0
         if prepared.not_found_since is None:
             prepared.not_found_since = now

@@ -12,6 +12,7 @@ sending again; an event for a user nobody wrote is not. A million users fit in
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 _BITS = 1 << 24  # 2 MB of bits
 _MASK = _BITS - 1
@@ -40,6 +41,10 @@ class WrittenUsers:
     def may_contain(self, key: str) -> bool:
         """False: this run certainly did not write the user. True: it probably did."""
         return all(self._bits[p >> 3] & (1 << (p & 7)) for p in _positions(key))
+
+    def may_contain_any(self, keys: Iterable[str]) -> bool:
+        """Whether this run probably wrote the user with these keys (``user_keys()``)."""
+        return any(map(self.may_contain, keys))
 
 
 def pause_before_asking_again(waited: float, limit: float) -> float | None:

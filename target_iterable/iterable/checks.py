@@ -82,24 +82,31 @@ class ProjectType(str, Enum):
     USER_ID = "userId"
 
 
-def sole_identity(
+def naming_identifier(
     email: str | None, user_id: str | None, project_type: ProjectType
-) -> tuple[str, str]:
-    """``("email", …)`` or ``("userId", …)``: how a call that takes one identifier
-    (triggerWorkflow "email or userId (but not both)", the sends, mergeUsers,
-    updateEmail, user deletes and forgets) names the user of a checked identity.
-
-    A userId-based project names users by userId only, so a record with just an email
-    is refused there; elsewhere the email wins, as Iterable resolves it first.
-    """
-    if project_type is ProjectType.USER_ID:
-        check_named_by_user_id(user_id)
-        assert user_id is not None
+) -> tuple[str, str] | None:
+    """``("email", …)`` or ``("userId", …)``: the identifier Iterable finds this user by.
+    The userId in a userId-based project (emails are not unique there), elsewhere the
+    email first, as Iterable resolves it; None when there is neither."""
+    if user_id is not None and (email is None or project_type is ProjectType.USER_ID):
         return "userId", user_id
     if email is not None:
         return "email", email
-    assert user_id is not None  # identity_of checked that one is there
-    return "userId", user_id
+    return None
+
+
+def sole_identity(
+    email: str | None, user_id: str | None, project_type: ProjectType
+) -> tuple[str, str]:
+    """How a call that takes one identifier (triggerWorkflow "email or userId (but not
+    both)", the sends, mergeUsers, updateEmail, user deletes and forgets) names the user
+    of a checked identity: ``naming_identifier``, except that a userId-based project
+    refuses a user named by email alone."""
+    if project_type is ProjectType.USER_ID:
+        check_named_by_user_id(user_id)
+    found = naming_identifier(email, user_id, project_type)
+    assert found is not None  # identity_of checked that one is there
+    return found
 
 
 def check_named_by_user_id(user_id: str | None) -> None:

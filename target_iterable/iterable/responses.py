@@ -83,22 +83,25 @@ def fail_count(body: Mapping[str, Any]) -> int:
     return count if isinstance(count, int) else 0
 
 
+def _names(body: Mapping[str, Any], key: str) -> list[str]:
+    """A list of names an answer gives under ``key`` (none when it gives no list)."""
+    names = body.get(key)
+    return [str(name) for name in names] if isinstance(names, list) else []
+
+
 def disallowed_event_names(body: Mapping[str, Any]) -> set[str]:
-    names = body.get("disallowedEventNames")
-    return {str(name) for name in names} if isinstance(names, list) else set()
+    return set(_names(body, "disallowedEventNames"))
 
 
 def filtered_out_fields(body: Mapping[str, Any]) -> list[str]:
     """``filteredOutFields``: fields Iterable dropped from the request's records because
     the project drops unrecognized fields (bulkUpdate, trackBulk; the rest was applied)."""
-    names = body.get("filteredOutFields")
-    return [str(name) for name in names] if isinstance(names, list) else []
+    return _names(body, "filteredOutFields")
 
 
 def created_fields(body: Mapping[str, Any]) -> list[str]:
     """``createdFields``: the fields a bulk write added to the project."""
-    names = body.get("createdFields")
-    return [str(name) for name in names] if isinstance(names, list) else []
+    return _names(body, "createdFields")
 
 
 # Codes of a 400 refusing a single-user request for a user Iterable does not have
